@@ -1,0 +1,307 @@
+/*
+ * cmd_check.c: fscert check, a monitoring plugin as much as a command:
+ * exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN, the worst over all paths.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+
+#define EXIT_UNKNOWN	3
+
+enum fmt { FMT_TEXT, FMT_JSON, FMT_NAGIOS };
+
+struct item {
+	const char		*path;
+	struct fscert_report	*r;
+};
+
+static const char *const kind_names[FSCERT_KIND__MAX] = {
+	"live", "files", "installed",
+};
+
+static int
+check_usage(void)
+{
+	fprintf(stderr, "usage: fscert check [--host NAME]... [--ca-file FILE] "
+	    "[--warn-days N] [--crit-days N]\n"
+	    "                    [--json|--nagios] [--cert FILE --key FILE "
+	    "[--chain FILE]] [PATH...]\n");
+	return EXIT_UNKNOWN;
+}
+
+static void
+print_text(const struct item *it, size_t n, int quiet)
+{
+	const struct fscert_finding *f;
+	const struct fscert_report *r;
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		r = it[i].r;
+		if (quiet && r->worst == FSCERT_SEV_OK)
+			continue;
+		if (r->subject[0] != '\0')
+			printf("%s: %s - '%s' expires %s (%ld days)\n",
+			    it[i].path, fscert_sev_name(r->worst), r->subject,
+			    r->not_after, r->days_left);
+		else
+			printf("%s: %s\n", it[i].path,
+			    fscert_sev_name(r->worst));
+		for (j = 0; j < r->nfindings; j++) {
+			f = &r->findings[j];
+			printf("  %s: %s\n", f->sev == FSCERT_SEV_CRIT ?
+			    "critical" : "warning", f->msg);
+		}
+	}
+}
+
+/* The first finding of the worst severity, or NULL. */
+static const struct fscert_finding *
+worst_finding(const struct fscert_report *r)
+{
+	size_t j;
+
+	for (j = 0; j < r->nfindings; j++)
+		if (r->findings[j].sev == r->worst)
+			return &r->findings[j];
+	return NULL;
+}
+
+static void
+print_nagios(const struct item *it, size_t n, enum fscert_sev worst,
+    const struct fscert_policy *p)
+{
+	const struct fscert_finding *f;
+	char label[256], *b;
+	size_t i;
+
+	printf("FSCERT %s - ", fscert_sev_name(worst));
+	for (i = 0; i < n; i++) {
+		f = worst_finding(it[i].r);
+		if (i > 0)
+			printf("; ");
+		if (n > 1)
+			printf("%s: ", it[i].path);
+		if (f != NULL)
+			printf("%s", f->msg);
+		else
+			printf("'%s' expires in %ld days", it[i].r->subject,
+			    it[i].r->days_left);
+	}
+	printf("|");
+	for (i = 0; i < n; i++) {
+		if (it[i].r->subject[0] == '\0')
+			continue;	/* unreadable: no figure to give */
+		if (n == 1) {
+			printf("days=%ld;%d;%d;;", it[i].r->days_left,
+			    p->warn_days, p->crit_days);
+			continue;
+		}
+		(void)snprintf(label, sizeof(label), "%s", it[i].path);
+		b = basename(label);
+		/* Perfdata labels are quoted; a quote or = would break them. */
+		for (char *c = b; *c != '\0'; c++)
+			if (*c == '\'' || *c == '=')
+				*c = '_';
+		printf("%s'days_%s'=%ld;%d;%d;;", i > 0 ? " " : "", b,
+		    it[i].r->days_left, p->warn_days, p->crit_days);
+	}
+	printf("\n");
+}
+
+static json_t *
+report_json(const struct item *it)
+{
+	const struct fscert_report *r = it->r;
+	json_t *o, *fs, *names;
+	char *copy, *tok, *save = NULL;
+	size_t j;
+
+	o = json_pack("{s:s, s:s, s:s}", "path", it->path,
+	    "kind", kind_names[r->kind],
+	    "status", fscert_sev_name(r->worst));
+	fs = json_array();
+	if (o == NULL || fs == NULL)
+		errx(EXIT_UNKNOWN, "out of memory");
+	if (r->subject[0] != '\0') {
+		names = json_array();
+		if ((copy = strdup(r->names)) == NULL || names == NULL)
+			errx(EXIT_UNKNOWN, "out of memory");
+		for (tok = strtok_r(copy, ",", &save); tok != NULL;
+		    tok = strtok_r(NULL, ",", &save))
+			json_array_append_new(names, json_string(tok));
+		free(copy);
+		json_object_set_new(o, "subject", json_string(r->subject));
+		json_object_set_new(o, "issuer", json_string(r->issuer));
+		json_object_set_new(o, "not_after", json_string(r->not_after));
+		json_object_set_new(o, "days_left",
+		    json_integer(r->days_left));
+		json_object_set_new(o, "sha256", json_string(r->sha256));
+		json_object_set_new(o, "key_type", json_string(r->key_type));
+		json_object_set_new(o, "key_bits", json_integer(r->key_bits));
+		json_object_set_new(o, "chain_length",
+		    json_integer(r->chain_len));
+		json_object_set_new(o, "names", names);
+	}
+	for (j = 0; j < r->nfindings; j++)
+		json_array_append_new(fs, json_pack("{s:s, s:s, s:b, s:s}",
+		    "rule", fscert_rule_name(r->findings[j].rule),
+		    "severity", fscert_sev_name(r->findings[j].sev),
+		    "refuse", r->findings[j].refuse,
+		    "message", r->findings[j].msg));
+	json_object_set_new(o, "findings", fs);
+	return o;
+}
+
+static void
+print_json(const struct item *it, size_t n, enum fscert_sev worst)
+{
+	json_t *root, *arr;
+	size_t i;
+
+	root = json_pack("{s:s, s:i}", "status", fscert_sev_name(worst),
+	    "exit", (int)worst);
+	arr = json_array();
+	if (root == NULL || arr == NULL)
+		errx(EXIT_UNKNOWN, "out of memory");
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, report_json(&it[i]));
+	json_object_set_new(root, "paths", arr);
+	if (json_dumpf(root, stdout, JSON_INDENT(2)) == -1)
+		errx(EXIT_UNKNOWN, "writing JSON failed");
+	putchar('\n');
+	json_decref(root);
+}
+
+int
+cmd_check(int argc, char **argv, struct globals *g)
+{
+	static const struct option opts[] = {
+		{ "host", required_argument, NULL, 'H' },
+		{ "ca-file", required_argument, NULL, 'C' },
+		{ "warn-days", required_argument, NULL, 'w' },
+		{ "crit-days", required_argument, NULL, 'x' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "nagios", no_argument, NULL, 'n' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "chain", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char **hosts = NULL, *cert = NULL, *key = NULL, *chain = NULL;
+	struct fscert_policy p;
+	struct fscert_err e;
+	struct item *it = NULL;
+	enum fscert_sev worst = FSCERT_SEV_OK;
+	enum fmt fmt = g->json ? FMT_JSON : FMT_TEXT;
+	size_t nhosts = 0, n = 0, i;
+	int c, rc = EXIT_UNKNOWN;
+
+	fscert_policy_init(&p);
+	fscert_err_clear(&e);
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'H':
+			hosts_add(&hosts, &nhosts, optarg);
+			break;
+		case 'C':
+			p.ca_file = optarg;
+			break;
+		case 'w':
+		case 'x':
+			if (parse_days(optarg) == -1) {
+				warnx("check: --%s: '%s' is not a number of "
+				    "days", c == 'w' ? "warn-days" :
+				    "crit-days", optarg);
+				goto out;
+			}
+			*(c == 'w' ? &p.warn_days : &p.crit_days) =
+			    parse_days(optarg);
+			break;
+		case 'j':
+			fmt = FMT_JSON;
+			break;
+		case 'n':
+			fmt = FMT_NAGIOS;
+			break;
+		case 'c':
+			cert = optarg;
+			break;
+		case 'k':
+			key = optarg;
+			break;
+		case 'a':
+			chain = optarg;
+			break;
+		case 'h':
+			(void)check_usage();
+			rc = 0;
+			goto out;
+		default:
+			(void)check_usage();
+			goto out;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((cert != NULL) != (key != NULL) || (chain != NULL && cert == NULL)) {
+		warnx("check: --cert and --key go together (--chain needs "
+		    "them)");
+		goto out;
+	}
+	if (argc == 0 && cert == NULL) {
+		warnx("check: no lineage given");
+		(void)check_usage();
+		goto out;
+	}
+	p.hosts = hosts;
+	p.nhosts = nhosts;
+
+	if ((it = calloc((size_t)argc + 1, sizeof(*it))) == NULL)
+		err(EXIT_UNKNOWN, "out of memory");
+	if (cert != NULL) {
+		it[n].path = cert;
+		if ((it[n].r = fscert_check_files(cert, key, chain, &p,
+		    &e)) == NULL)
+			goto fail;
+		n++;
+	}
+	for (i = 0; i < (size_t)argc; i++, n++) {
+		it[n].path = argv[i];
+		if ((it[n].r = fscert_check_path(argv[i], &p, &e)) == NULL)
+			goto fail;
+	}
+	for (i = 0; i < n; i++)
+		if (it[i].r->worst > worst)
+			worst = it[i].r->worst;
+
+	if (fmt == FMT_JSON)
+		print_json(it, n, worst);
+	else if (fmt == FMT_NAGIOS)
+		print_nagios(it, n, worst, &p);
+	else
+		print_text(it, n, g->quiet);
+	rc = (int)worst;
+	goto out;
+fail:
+	/* An internal failure (unusable --ca-file, memory): UNKNOWN. */
+	if (fmt == FMT_NAGIOS)
+		printf("FSCERT UNKNOWN - %s\n", e.msg);
+	else
+		warnx("check: %s", e.msg);
+	rc = EXIT_UNKNOWN;
+out:
+	for (i = 0; it != NULL && i < n; i++)
+		fscert_report_free(it[i].r);
+	free(it);
+	free(hosts);
+	return rc;
+}

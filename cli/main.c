@@ -1,0 +1,122 @@
+/*
+ * main.c: global options and the command table (git's commands[],
+ * cut down).
+ */
+#include <err.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct cmd {
+	const char	*name;
+	int		(*fn)(int, char **, struct globals *);
+	const char	*usage;
+} cmds[] = {
+	{ "check", cmd_check, "check [--host NAME]... [--ca-file FILE] "
+	    "[--warn-days N] [--crit-days N]\n"
+	    "              [--json|--nagios] [--cert FILE --key FILE "
+	    "[--chain FILE]] [PATH...]" },
+	{ "bundle", cmd_bundle, "bundle [--host NAME]... [--ca-file FILE] "
+	    "[--cert FILE --key FILE [--chain FILE]]\n"
+	    "              [PATH] -o DIR" },
+};
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: fscert [-c FILE] [-v|-q] [--json] COMMAND "
+	    "[ARGS]\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "       fscert %s\n", cmds[i].usage);
+	fprintf(f, "       fscert --version\n");
+}
+
+void
+hosts_add(const char ***hosts, size_t *n, const char *name)
+{
+	const char **h = realloc(*hosts, (*n + 1) * sizeof(*h));
+
+	if (h == NULL)
+		err(3, "out of memory");
+	h[(*n)++] = name;
+	*hosts = h;
+}
+
+int
+parse_days(const char *s)
+{
+	char *end;
+	long v;
+
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || v < 0 || v > INT_MAX)
+		return -1;
+	return (int)v;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct globals g;
+	size_t i;
+	int c;
+
+	memset(&g, 0, sizeof(g));
+	/* "+": stop at the command name; its options are its own. */
+	while ((c = getopt_long(argc, argv, "+c:vqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			g.conf = optarg;
+			break;
+		case 'v':
+			g.verbose++;
+			break;
+		case 'q':
+			g.quiet = 1;
+			break;
+		case 'j':
+			g.json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("fscert %s\n", fscert_version());
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[0], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[0], cmds[i].name) != 0)
+			continue;
+		/* glibc resets getopt with optind = 0. */
+		optind = 0;
+		return cmds[i].fn(argc, argv, &g);
+	}
+	warnx("'%s' is not a command; see 'fscert --help'", argv[0]);
+	return 2;
+}

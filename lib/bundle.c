@@ -1,0 +1,135 @@
+/*
+ * bundle.c: the three files FreeSWITCH reads, built in memory and
+ * written as a set.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fscert/bundle.h"
+#include "internal.h"
+
+static const char *const out_names[FSCERT_OUT__MAX] = {
+	[FSCERT_OUT_AGENT] = "agent.pem",
+	[FSCERT_OUT_CAFILE] = "cafile.pem",
+	[FSCERT_OUT_WSS] = "wss.pem",
+};
+
+const char *
+fscert_out_name(enum fscert_out o)
+{
+	return (unsigned)o < FSCERT_OUT__MAX ? out_names[o] : "?";
+}
+
+int
+fscert_out_has_key(enum fscert_out o)
+{
+	return o == FSCERT_OUT_AGENT || o == FSCERT_OUT_WSS;
+}
+
+void
+fscert_bundle_free(struct fscert_bundle *b)
+{
+	int i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < FSCERT_OUT__MAX; i++)
+		fscert_buf_free(&b->files[i]);
+}
+
+int
+fscert_bundle_build(const struct fscert_lineage *l, const char *dhparams,
+    struct fscert_bundle *b, struct fscert_err *err)
+{
+	const struct fscert_pem *key;
+	struct fscert_buf *agent = &b->files[FSCERT_OUT_AGENT];
+	struct fscert_buf *ca = &b->files[FSCERT_OUT_CAFILE];
+	struct fscert_buf *wss = &b->files[FSCERT_OUT_WSS];
+	size_t dl;
+	int i;
+
+	if (l == NULL || l->leaf == NULL)
+		return fscert_err_set(err, FSCERT_ENOCERT, "no leaf certificate");
+	key = l->files[l->key_from].pem;
+	if (key == NULL || key->key_der == NULL)
+		return fscert_err_set(err, FSCERT_ENOKEY, "%s: no private key",
+		    fscert_lineage_name(l, l->key_from));
+	if (sk_X509_num(l->chain) == 0)
+		return fscert_err_set(err, FSCERT_EREFUSED,
+		    "%s: no intermediate: cafile.pem would be empty",
+		    fscert_lineage_name(l, l->chain_from));
+
+	/* agent.pem: SIP-TLS reads the first certificate and the key. */
+	if (fscert_pem_put_cert(agent, l->leaf, err) == -1 ||
+	    fscert_pem_put_key(agent, key, err) == -1)
+		goto err;
+	if (dhparams != NULL && (dl = strlen(dhparams)) > 0) {
+		if (fscert_buf_append(agent, dhparams, dl, err) == -1 ||
+		    (dhparams[dl - 1] != '\n' &&
+		    fscert_buf_append(agent, "\n", 1, err) == -1))
+			goto err;
+	}
+	/* cafile.pem: the verify store OpenSSL auto-chains from. */
+	for (i = 0; i < sk_X509_num(l->chain); i++)
+		if (fscert_pem_put_cert(ca, sk_X509_value(l->chain, i),
+		    err) == -1)
+			goto err;
+	/* wss.pem: use_certificate_chain_file wants the leaf first. */
+	if (fscert_pem_put_cert(wss, l->leaf, err) == -1 ||
+	    fscert_buf_append(wss, ca->data, ca->len, err) == -1 ||
+	    fscert_pem_put_key(wss, key, err) == -1)
+		goto err;
+	return 0;
+err:
+	fscert_bundle_free(b);
+	return -1;
+}
+
+int
+fscert_bundle_write(const struct fscert_bundle *b, const char *dir,
+    mode_t key_mode, struct fscert_err *err)
+{
+	char tmp[FSCERT_OUT__MAX][NAME_MAX + 1];
+	int done[FSCERT_OUT__MAX] = { 0 };
+	int dfd, i, rc = -1;
+	mode_t mode;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd == -1) {
+		if (errno == ENOENT)
+			return fscert_err_set(err, FSCERT_ENOENT,
+			    "%s: no such directory", dir);
+		return fscert_err_sys(err, FSCERT_EIO, "%s", dir);
+	}
+	/* All three complete on disk before any of them replaces a file. */
+	for (i = 0; i < FSCERT_OUT__MAX; i++) {
+		mode = fscert_out_has_key(i) ? key_mode : 0644;
+		if (fs_write_temp(dfd, dir, out_names[i], mode,
+		    b->files[i].data, b->files[i].len, tmp[i],
+		    sizeof(tmp[i]), err) == -1)
+			goto out;
+		done[i] = 1;
+	}
+	for (i = 0; i < FSCERT_OUT__MAX; i++) {
+		if (renameat(dfd, tmp[i], dfd, out_names[i]) == -1) {
+			fscert_err_sys(err, FSCERT_EIO, "%s/%s: rename", dir,
+			    out_names[i]);
+			goto out;
+		}
+		done[i] = 0;
+	}
+	if (fsync(dfd) == -1) {
+		fscert_err_sys(err, FSCERT_EIO, "%s: fsync", dir);
+		goto out;
+	}
+	rc = 0;
+out:
+	for (i = 0; i < FSCERT_OUT__MAX; i++)
+		if (done[i])
+			(void)unlinkat(dfd, tmp[i], 0);
+	(void)close(dfd);
+	return rc;
+}

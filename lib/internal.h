@@ -1,0 +1,38 @@
+/*
+ * internal.h: helpers shared inside libfscert; nothing here is exported.
+ */
+#ifndef FSCERT_INTERNAL_H
+#define FSCERT_INTERNAL_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include "fscert/err.h"
+
+/*
+ * Read the regular file at path (already resolved: opened with
+ * O_NOFOLLOW) into a new NUL-terminated buffer.  A file over cap bytes is
+ * FSCERT_ETOOBIG before anything is parsed.  name is used in messages.
+ * The caller cleanses and frees *buf.
+ */
+int	fs_read_capped(const char *path, const char *name, size_t cap,
+	    unsigned char **buf, size_t *len, struct stat *st,
+	    struct fscert_err *err);
+
+/*
+ * Create a temp file next to final in the directory dirfd, with exactly
+ * mode (set by fchmod before any byte is written), write len bytes of
+ * data, fsync and close it.  The temp name is stored in tmp (size
+ * tmplen).  On failure the temp file is removed.
+ */
+int	fs_write_temp(int dirfd, const char *dirname, const char *final,
+	    mode_t mode, const void *data, size_t len, char *tmp,
+	    size_t tmplen, struct fscert_err *err);
+
+/* Join dir and name into a new string ("dir/name"); NULL on ENOMEM. */
+char	*fs_join(const char *dir, const char *name);
+
+/* strdup that sets err on failure. */
+char	*fs_strdup(const char *s, struct fscert_err *err);
+
+#endif /* FSCERT_INTERNAL_H */

@@ -1,0 +1,396 @@
+/*
+ * pem.c: a tolerant PEM reader and a strict PEM writer.
+ *
+ * Blocks are found by hand (so that CRLF line ends, text dumps and
+ * comments around them are fine and a truncated block is named), then
+ * each block alone is decoded by OpenSSL's generic PEM_read_bio and the
+ * DER is parsed according to its label.  Encrypted keys are recognised
+ * by label or Proc-Type header and refused: nothing here ever prompts.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "fscert/pem.h"
+#include "internal.h"
+
+#define BEGIN	"-----BEGIN "
+#define END	"-----END "
+#define DASHES	"-----"
+
+void
+fscert_buf_free(struct fscert_buf *b)
+{
+	if (b == NULL)
+		return;
+	if (b->data != NULL) {
+		OPENSSL_cleanse(b->data, b->cap);
+		free(b->data);
+	}
+	memset(b, 0, sizeof(*b));
+}
+
+int
+fscert_buf_append(struct fscert_buf *b, const void *p, size_t n,
+    struct fscert_err *err)
+{
+	unsigned char *nd;
+	size_t ncap;
+
+	if (n == 0)
+		return 0;
+	if (b->len + n + 1 > b->cap) {
+		ncap = b->cap ? b->cap : 4096;
+		while (ncap < b->len + n + 1)
+			ncap *= 2;
+		/*
+		 * Not realloc: the old block may hold key bytes, and
+		 * realloc would free it without cleansing.
+		 */
+		if ((nd = malloc(ncap)) == NULL)
+			return fscert_err_sys(err, FSCERT_ENOMEM,
+			    "out of memory");
+		if (b->data != NULL) {
+			memcpy(nd, b->data, b->len);
+			OPENSSL_cleanse(b->data, b->cap);
+			free(b->data);
+		}
+		b->data = nd;
+		b->cap = ncap;
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+void
+fscert_pem_free(struct fscert_pem *p)
+{
+	if (p == NULL)
+		return;
+	sk_X509_pop_free(p->certs, X509_free);
+	EVP_PKEY_free(p->key);
+	if (p->key_der != NULL) {
+		OPENSSL_cleanse(p->key_der, p->key_der_len);
+		free(p->key_der);
+	}
+	free(p->dhparams);
+	free(p);
+}
+
+/* Find needle in [p, end) at the start of a line; NULL if absent. */
+static const char *
+find_line(const char *p, const char *end, const char *start,
+    const char *needle)
+{
+	size_t nl = strlen(needle);
+
+	for (; p + nl <= end; p++) {
+		if ((p == start || p[-1] == '\n') && memcmp(p, needle, nl) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/* Does [p, end) hold anything but white space? */
+static int
+has_text(const char *p, const char *end)
+{
+	for (; p < end; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			return 1;
+	return 0;
+}
+
+/* Does the buffer look like DER: a SEQUENCE tag and no PEM marker? */
+static int
+looks_der(const unsigned char *b, size_t len)
+{
+	return len >= 2 && b[0] == 0x30 && (b[1] & 0x80 ? b[1] <= 0x84 : 1);
+}
+
+static int
+take_key(struct fscert_pem *p, const char *name, const char *label,
+    const unsigned char *der, long len, struct fscert_err *err)
+{
+	const unsigned char *q = der;
+	EVP_PKEY *k = NULL;
+
+	if (++p->nkeys > 1)
+		return 0;	/* validation reports a second key */
+	if (strcmp(label, "PRIVATE KEY") == 0)
+		k = d2i_AutoPrivateKey(NULL, &q, len);
+	else if (strcmp(label, "RSA PRIVATE KEY") == 0)
+		k = d2i_PrivateKey(EVP_PKEY_RSA, NULL, &q, len);
+	else if (strcmp(label, "EC PRIVATE KEY") == 0)
+		k = d2i_PrivateKey(EVP_PKEY_EC, NULL, &q, len);
+	if (k == NULL || q != der + len) {
+		EVP_PKEY_free(k);
+		return fscert_err_ssl(err, "%s: corrupt '%s' block", name,
+		    label);
+	}
+	if ((p->key_der = malloc((size_t)len)) == NULL) {
+		EVP_PKEY_free(k);
+		return fscert_err_sys(err, FSCERT_ENOMEM, "out of memory");
+	}
+	memcpy(p->key_der, der, (size_t)len);
+	p->key_der_len = (size_t)len;
+	(void)snprintf(p->key_label, sizeof(p->key_label), "%.31s", label);
+	p->key = k;
+	return 0;
+}
+
+static int
+take_cert(struct fscert_pem *p, const char *name, const unsigned char *der,
+    long len, struct fscert_err *err)
+{
+	const unsigned char *q = der;
+	X509 *x;
+
+	x = d2i_X509(NULL, &q, len);
+	if (x == NULL || q != der + len) {
+		X509_free(x);
+		return fscert_err_ssl(err,
+		    "%s: corrupt 'CERTIFICATE' block (certificate %d)", name,
+		    sk_X509_num(p->certs) + 1);
+	}
+	if (!sk_X509_push(p->certs, x)) {
+		X509_free(x);
+		return fscert_err_sys(err, FSCERT_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/*
+ * Decode one block [s, e) (e just past the END line) whose label is
+ * label, and store what it holds in p.
+ */
+static int
+take_block(struct fscert_pem *p, const char *name, const char *label,
+    const char *s, const char *e, struct fscert_err *err)
+{
+	BIO *bio = NULL;
+	char *bname = NULL, *header = NULL;
+	unsigned char *der = NULL;
+	long len = 0;
+	int rc = -1;
+
+	if (strcmp(label, "ENCRYPTED PRIVATE KEY") == 0)
+		return fscert_err_set(err, FSCERT_EENCRYPTED,
+		    "%s: private key is encrypted (fscert never asks for "
+		    "a passphrase)", name);
+	/* The secure heap: this BIO may hold a private key. */
+	if ((bio = BIO_new(BIO_s_secmem())) == NULL ||
+	    BIO_write(bio, s, (int)(e - s)) != (int)(e - s)) {
+		fscert_err_ssl(err, "%s", name);
+		goto out;
+	}
+	if (!PEM_read_bio(bio, &bname, &header, &der, &len)) {
+		fscert_err_ssl(err, "%s: corrupt '%s' block", name, label);
+		if (err != NULL)
+			err->code = FSCERT_EPARSE;
+		goto out;
+	}
+	ERR_clear_error();
+	if (header != NULL && strstr(header, "ENCRYPTED") != NULL) {
+		fscert_err_set(err, FSCERT_EENCRYPTED,
+		    "%s: private key is encrypted (fscert never asks for "
+		    "a passphrase)", name);
+		goto out;
+	}
+	if (strcmp(label, "CERTIFICATE") == 0 ||
+	    strcmp(label, "X509 CERTIFICATE") == 0)
+		rc = take_cert(p, name, der, len, err);
+	else if (strcmp(label, "PRIVATE KEY") == 0 ||
+	    strcmp(label, "RSA PRIVATE KEY") == 0 ||
+	    strcmp(label, "EC PRIVATE KEY") == 0)
+		rc = take_key(p, name, label, der, len, err);
+	else if (strcmp(label, "DH PARAMETERS") == 0) {
+		free(p->dhparams);
+		if ((p->dhparams = malloc((size_t)(e - s) + 1)) == NULL) {
+			fscert_err_sys(err, FSCERT_ENOMEM, "out of memory");
+			goto out;
+		}
+		memcpy(p->dhparams, s, (size_t)(e - s));
+		p->dhparams[e - s] = '\0';
+		rc = 0;
+	} else
+		rc = 0;	/* EC PARAMETERS, CSRs, ...: not ours, ignored */
+	if (rc == -1 && err != NULL && err->code == FSCERT_ECRYPTO)
+		err->code = FSCERT_EPARSE;
+out:
+	if (der != NULL) {
+		OPENSSL_cleanse(der, (size_t)len);
+		OPENSSL_free(der);
+	}
+	OPENSSL_free(bname);
+	OPENSSL_free(header);
+	BIO_free(bio);
+	return rc;
+}
+
+struct fscert_pem *
+fscert_pem_parse(const char *name, const void *buf, size_t len,
+    struct fscert_err *err)
+{
+	struct fscert_pem *p = NULL;
+	char *t = NULL, label[64];
+	const char *s, *e, *cur, *end, *le;
+	const unsigned char *in = buf;
+	size_t i, n = 0, ll;
+	int nblocks = 0;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->certs = sk_X509_new_null()) == NULL) {
+		fscert_err_sys(err, FSCERT_ENOMEM, "out of memory");
+		goto err;
+	}
+	/* A copy with CR LF turned into LF: the text may hold a key. */
+	if ((t = malloc(len + 1)) == NULL) {
+		fscert_err_sys(err, FSCERT_ENOMEM, "out of memory");
+		goto err;
+	}
+	for (i = 0; i < len; i++) {
+		if (in[i] == '\r' && i + 1 < len && in[i + 1] == '\n') {
+			p->ncrlf++;
+			continue;
+		}
+		t[n++] = (char)in[i];
+	}
+	t[n] = '\0';
+	end = t + n;
+
+	cur = t;
+	while ((s = find_line(cur, end, t, BEGIN)) != NULL) {
+		if (has_text(cur, s))
+			p->has_junk = 1;
+		le = memchr(s, '\n', (size_t)(end - s));
+		if (le == NULL)
+			le = end;
+		ll = (size_t)(le - s);
+		/* "-----BEGIN LABEL-----": the label sits between. */
+		if (ll < sizeof(BEGIN) - 1 + sizeof(DASHES) - 1 ||
+		    memcmp(le - (sizeof(DASHES) - 1), DASHES,
+		    sizeof(DASHES) - 1) != 0 ||
+		    ll - (sizeof(BEGIN) - 1) - (sizeof(DASHES) - 1) >=
+		    sizeof(label)) {
+			fscert_err_set(err, FSCERT_EPARSE,
+			    "%s: malformed BEGIN line in block %d", name,
+			    nblocks + 1);
+			goto err;
+		}
+		ll -= (sizeof(BEGIN) - 1) + (sizeof(DASHES) - 1);
+		memcpy(label, s + sizeof(BEGIN) - 1, ll);
+		label[ll] = '\0';
+
+		/* The matching END line, before any further BEGIN line. */
+		e = find_line(le, end, t, END);
+		{
+			const char *nb = find_line(le, end, t, BEGIN);
+
+			if (e == NULL || (nb != NULL && nb < e)) {
+				fscert_err_set(err, FSCERT_EPARSE,
+				    "%s: truncated '%s' block (no END line)",
+				    name, label);
+				goto err;
+			}
+		}
+		if (strncmp(e + sizeof(END) - 1, label, ll) != 0 ||
+		    strncmp(e + sizeof(END) - 1 + ll, DASHES,
+		    sizeof(DASHES) - 1) != 0) {
+			fscert_err_set(err, FSCERT_EPARSE,
+			    "%s: '%s' block ends with a different END line",
+			    name, label);
+			goto err;
+		}
+		e += sizeof(END) - 1 + ll + sizeof(DASHES) - 1;
+		if (e < end && *e == '\n')
+			e++;
+		if (take_block(p, name, label, s, e, err) == -1)
+			goto err;
+		nblocks++;
+		cur = e;
+	}
+	if (has_text(cur, end))
+		p->has_junk = 1;
+	if (nblocks == 0 && !has_text(t, end))
+		goto done;	/* an empty file: the caller names what is missing */
+	if (nblocks == 0) {
+		if (looks_der(in, len))
+			fscert_err_set(err, FSCERT_EDER,
+			    "%s: is DER, not PEM (convert it with openssl "
+			    "x509 -inform der)", name);
+		else
+			fscert_err_set(err, FSCERT_EPARSE,
+			    "%s: no PEM block found", name);
+		goto err;
+	}
+done:
+	OPENSSL_cleanse(t, n);
+	free(t);
+	return p;
+err:
+	if (t != NULL) {
+		OPENSSL_cleanse(t, n);
+		free(t);
+	}
+	fscert_pem_free(p);
+	return NULL;
+}
+
+/* Append the contents of a memory BIO to b. */
+static int
+put_bio(struct fscert_buf *b, BIO *bio, struct fscert_err *err)
+{
+	char *data;
+	long n;
+
+	n = BIO_get_mem_data(bio, &data);
+	if (n <= 0)
+		return fscert_err_ssl(err, "PEM encoding failed");
+	return fscert_buf_append(b, data, (size_t)n, err);
+}
+
+int
+fscert_pem_put_cert(struct fscert_buf *b, X509 *cert,
+    struct fscert_err *err)
+{
+	BIO *bio;
+	int rc;
+
+	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
+	    !PEM_write_bio_X509(bio, cert)) {
+		BIO_free(bio);
+		return fscert_err_ssl(err, "PEM encoding of a certificate");
+	}
+	rc = put_bio(b, bio, err);
+	BIO_free(bio);
+	return rc;
+}
+
+int
+fscert_pem_put_key(struct fscert_buf *b, const struct fscert_pem *p,
+    struct fscert_err *err)
+{
+	BIO *bio;
+	int rc;
+
+	if (p == NULL || p->key_der == NULL)
+		return fscert_err_set(err, FSCERT_ENOKEY, "no private key");
+	/* secmem: cleansed when freed. */
+	if ((bio = BIO_new(BIO_s_secmem())) == NULL ||
+	    !PEM_write_bio(bio, p->key_label, "", p->key_der,
+	    (long)p->key_der_len)) {
+		BIO_free(bio);
+		return fscert_err_ssl(err, "PEM encoding of the key");
+	}
+	rc = put_bio(b, bio, err);
+	BIO_free(bio);
+	return rc;
+}
