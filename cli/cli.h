@@ -16,6 +16,51 @@ struct globals {
 
 int	cmd_check(int argc, char **argv, struct globals *g);
 int	cmd_bundle(int argc, char **argv, struct globals *g);
+int	cmd_deploy(int argc, char **argv, struct globals *g);
+int	cmd_status(int argc, char **argv, struct globals *g);
+int	cmd_vars(int argc, char **argv, struct globals *g);
+
+/* The target-selecting options that deploy, status and vars share. */
+enum {
+	TF_TARGET = 1000, TF_LINEAGE, TF_CERT, TF_KEY, TF_CHAIN,
+	TF_CERT_DIR, TF_CONF_DIR, TF_HOST, TF_CA_FILE, TF_OWNER, TF_GROUP,
+	TF_MOVE_SHADOWING
+};
+#define TFLAGS_LONGOPTS \
+	{ "target", required_argument, NULL, TF_TARGET },		\
+	{ "lineage", required_argument, NULL, TF_LINEAGE },		\
+	{ "cert", required_argument, NULL, TF_CERT },			\
+	{ "key", required_argument, NULL, TF_KEY },			\
+	{ "chain", required_argument, NULL, TF_CHAIN },			\
+	{ "cert-dir", required_argument, NULL, TF_CERT_DIR },		\
+	{ "conf-dir", required_argument, NULL, TF_CONF_DIR },		\
+	{ "host", required_argument, NULL, TF_HOST },			\
+	{ "ca-file", required_argument, NULL, TF_CA_FILE },		\
+	{ "owner", required_argument, NULL, TF_OWNER },			\
+	{ "group", required_argument, NULL, TF_GROUP },			\
+	{ "move-shadowing", no_argument, NULL, TF_MOVE_SHADOWING }
+
+struct tflags {
+	const char	*target, *lineage, *cert, *key, *chain;
+	const char	*cert_dir, *conf_dir, *ca_file, *owner, *group;
+	const char	*hosts[FSCERT_MAX_HOSTS];
+	size_t		 nhosts;
+	int		 move_shadowing;
+};
+
+/* Take option c if it is a target flag: 1 taken, 0 not ours, -1 bad. */
+int	tflags_opt(struct tflags *f, int c, const char *arg);
+
+/*
+ * Load the config (-c, else the default if it exists) into cfg and pick
+ * the targets: --target NAME; else those whose lineage is --lineage (or
+ * RENEWED_LINEAGE), else a target made of the flags; else all.  Flags
+ * override the picked targets' keys.  Returns 0 with *out (free it) and
+ * *n (0 in hook mode for a lineage no target uses), -1 on a config
+ * error, -2 on a usage error; messages printed.
+ */
+int	targets_select(struct globals *g, struct tflags *f,
+	    struct fscert_config *cfg, struct fscert_target ***out, size_t *n);
 
 /* Append name to a growing list of --host names; exits on ENOMEM. */
 void	hosts_add(const char ***hosts, size_t *n, const char *name);

@@ -23,6 +23,16 @@ static const struct cmd {
 	{ "bundle", cmd_bundle, "bundle [--host NAME]... [--ca-file FILE] "
 	    "[--cert FILE --key FILE [--chain FILE]]\n"
 	    "              [PATH] -o DIR" },
+	{ "deploy", cmd_deploy, "deploy [--target NAME] [--lineage DIR | "
+	    "--cert FILE --key FILE [--chain FILE]]\n"
+	    "              [--cert-dir DIR] [--conf-dir DIR] [--host NAME]... "
+	    "[--ca-file FILE]\n"
+	    "              [--owner USER] [--group GROUP] [--move-shadowing] "
+	    "[--dry-run]\n"
+	    "              [--no-reload] [--force]" },
+	{ "status", cmd_status, "status [--target NAME] [--json]" },
+	{ "vars", cmd_vars, "vars [--target NAME] [--cert-dir DIR] "
+	    "[--conf-dir DIR] [--write]" },
 };
 
 static void

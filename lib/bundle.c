@@ -107,7 +107,8 @@ fscert_bundle_write(const struct fscert_bundle *b, const char *dir,
 	/* All three complete on disk before any of them replaces a file. */
 	for (i = 0; i < FSCERT_OUT__MAX; i++) {
 		mode = fscert_out_has_key(i) ? key_mode : 0644;
-		if (fs_write_temp(dfd, dir, out_names[i], mode,
+		if (fs_write_temp(dfd, dir, out_names[i], mode, (uid_t)-1,
+		    (gid_t)-1,
 		    b->files[i].data, b->files[i].len, tmp[i],
 		    sizeof(tmp[i]), err) == -1)
 			goto out;

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,44 +13,41 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "fscert/pem.h"
 #include "internal.h"
 
-int
-fs_read_capped(const char *path, const char *name, size_t cap,
-    unsigned char **buf, size_t *len, struct stat *st,
-    struct fscert_err *err)
+/*
+ * Read the open regular file fd, named what in messages, into a new
+ * NUL-terminated buffer of at most cap bytes; closes fd.
+ */
+static int
+read_fd(int fd, const char *what, size_t cap, unsigned char **buf,
+    size_t *len, struct stat *st, struct fscert_err *err)
 {
 	unsigned char *b = NULL;
 	size_t have = 0;
 	ssize_t n;
-	int fd = -1, rc = -1;
+	int rc = -1;
 
 	*buf = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	if (fd == -1) {
-		if (errno == ENOENT)
-			return fscert_err_set(err, FSCERT_ENOENT,
-			    "%s: no such file", name);
-		return fscert_err_sys(err, FSCERT_EIO, "%s: open", name);
-	}
 	if (fstat(fd, st) == -1) {
-		fscert_err_sys(err, FSCERT_EIO, "%s: stat", name);
+		fscert_err_sys(err, FSCERT_EIO, "%s: stat", what);
 		goto out;
 	}
 	if (!S_ISREG(st->st_mode)) {
 		fscert_err_set(err, FSCERT_EIO, "%s: not a regular file",
-		    name);
+		    what);
 		goto out;
 	}
 	/* Refuse by size before reading a byte, and again while reading. */
 	if ((size_t)st->st_size > cap) {
 		fscert_err_set(err, FSCERT_ETOOBIG,
-		    "%s: file is larger than %zu bytes", name, cap);
+		    "%s: file is larger than %zu bytes", what, cap);
 		goto out;
 	}
 	if ((b = malloc(cap + 2)) == NULL) {
-		fscert_err_sys(err, FSCERT_ENOMEM, "%s", name);
+		fscert_err_sys(err, FSCERT_ENOMEM, "%s", what);
 		goto out;
 	}
 	for (;;) {
@@ -57,7 +55,7 @@ fs_read_capped(const char *path, const char *name, size_t cap,
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
-			fscert_err_sys(err, FSCERT_EIO, "%s: read", name);
+			fscert_err_sys(err, FSCERT_EIO, "%s: read", what);
 			goto out;
 		}
 		if (n == 0)
@@ -65,7 +63,7 @@ fs_read_capped(const char *path, const char *name, size_t cap,
 		have += (size_t)n;
 		if (have > cap) {
 			fscert_err_set(err, FSCERT_ETOOBIG,
-			    "%s: file is larger than %zu bytes", name, cap);
+			    "%s: file is larger than %zu bytes", what, cap);
 			goto out;
 		}
 	}
@@ -79,9 +77,27 @@ out:
 		OPENSSL_cleanse(b, cap + 2);
 		free(b);
 	}
-	if (fd != -1)
-		(void)close(fd);
+	(void)close(fd);
 	return rc;
+}
+
+int
+fs_read_capped(const char *path, const char *name, size_t cap,
+    unsigned char **buf, size_t *len, struct stat *st,
+    struct fscert_err *err)
+{
+	int fd;
+
+	*buf = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return fscert_err_set(err, FSCERT_ENOENT,
+			    "%s: no such file", name);
+		return fscert_err_sys(err, FSCERT_EIO, "%s: open", name);
+	}
+	return read_fd(fd, name, cap, buf, len, st, err);
 }
 
 static int
@@ -103,8 +119,8 @@ write_all(int fd, const unsigned char *p, size_t len)
 
 int
 fs_write_temp(int dirfd, const char *dirname, const char *final,
-    mode_t mode, const void *data, size_t len, char *tmp, size_t tmplen,
-    struct fscert_err *err)
+    mode_t mode, uid_t uid, gid_t gid, const void *data, size_t len,
+    char *tmp, size_t tmplen, struct fscert_err *err)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char rnd[6];
@@ -137,6 +153,11 @@ fs_write_temp(int dirfd, const char *dirname, const char *final,
 	if (fd == -1)
 		return fscert_err_sys(err, FSCERT_EIO, "%s/%s: create",
 		    dirname, tmp);
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+	    fchown(fd, uid, gid) == -1) {
+		fscert_err_sys(err, FSCERT_EIO, "%s/%s: chown", dirname, tmp);
+		goto fail;
+	}
 	if (fchmod(fd, mode) == -1) {
 		fscert_err_sys(err, FSCERT_EIO, "%s/%s: chmod", dirname, tmp);
 		goto fail;
@@ -162,6 +183,46 @@ fail:
 	(void)unlinkat(dirfd, tmp, 0);
 	errno = saved;
 	return -1;
+}
+
+int
+fs_is_temp(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	/* "." + final + "." + 12 hex + ".tmp" */
+	if (n < 19 || name[0] != '.' || strcmp(name + n - 4, ".tmp") != 0 ||
+	    name[n - 17] != '.')
+		return 0;
+	for (i = n - 16; i < n - 4; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') ||
+		    (name[i] >= 'a' && name[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+int
+fs_read_at(int dirfd, const char *dirname, const char *name,
+    unsigned char **buf, size_t *len, struct stat *st,
+    struct fscert_err *err)
+{
+	char what[PATH_MAX];
+	int fd;
+
+	*buf = NULL;
+	*len = 0;
+	(void)snprintf(what, sizeof(what), "%s/%s", dirname, name);
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == ELOOP)
+			return fscert_err_set(err, FSCERT_ESYMLINK,
+			    "%s: is a symlink; fscert replaces only regular "
+			    "files", what);
+		return fscert_err_sys(err, FSCERT_EIO, "%s", what);
+	}
+	return read_fd(fd, what, FSCERT_FILE_MAX, buf, len, st, err);
 }
 
 char *

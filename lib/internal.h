@@ -20,14 +20,27 @@ int	fs_read_capped(const char *path, const char *name, size_t cap,
 	    struct fscert_err *err);
 
 /*
- * Create a temp file next to final in the directory dirfd, with exactly
- * mode (set by fchmod before any byte is written), write len bytes of
- * data, fsync and close it.  The temp name is stored in tmp (size
- * tmplen).  On failure the temp file is removed.
+ * Create a temp file next to final in the directory dirfd: created
+ * 0600, then owner uid:gid (when not -1) and exactly mode set before any
+ * byte is written; write len bytes of data, fsync and close it.  The
+ * temp name (".FINAL.XXXXXXXXXXXX.tmp") is stored in tmp (size tmplen).
+ * On failure the temp file is removed.
  */
 int	fs_write_temp(int dirfd, const char *dirname, const char *final,
-	    mode_t mode, const void *data, size_t len, char *tmp,
-	    size_t tmplen, struct fscert_err *err);
+	    mode_t mode, uid_t uid, gid_t gid, const void *data, size_t len,
+	    char *tmp, size_t tmplen, struct fscert_err *err);
+
+/* Is name one of our temp files (".X.XXXXXXXXXXXX.tmp")? */
+int	fs_is_temp(const char *name);
+
+/*
+ * Read the regular file name in dirfd (never through a symlink) into a
+ * new buffer; a missing file gives 0 with *buf NULL.  Capped as
+ * fs_read_capped.  The caller cleanses and frees *buf.
+ */
+int	fs_read_at(int dirfd, const char *dirname, const char *name,
+	    unsigned char **buf, size_t *len, struct stat *st,
+	    struct fscert_err *err);
 
 /* Join dir and name into a new string ("dir/name"); NULL on ENOMEM. */
 char	*fs_join(const char *dir, const char *name);

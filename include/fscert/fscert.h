@@ -9,6 +9,10 @@
 #include "fscert/lineage.h"
 #include "fscert/validate.h"
 #include "fscert/bundle.h"
+#include "fscert/config.h"
+#include "fscert/vars.h"
+#include "fscert/install.h"
+#include "fscert/deploy.h"
 
 #define FSCERT_VERSION	"0.1.0"
 

@@ -1,0 +1,164 @@
+/*
+ * cmd_status.c: fscert status: per target, what the lineage holds, what
+ * is installed, whether they match and how many days are left.
+ * Exit 0 when every target's installed set matches its lineage, else 1.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+
+static int
+status_usage(void)
+{
+	fprintf(stderr, "usage: fscert status [--target NAME] [--json]\n");
+	return 2;
+}
+
+static json_t *
+side_json(const char *path, const struct fscert_report *r)
+{
+	const struct fscert_finding *f;
+	json_t *o, *fs = json_array();
+	size_t i;
+
+	o = json_pack("{s:s, s:s}", "path", path, "status",
+	    fscert_sev_name(r->worst));
+	if (o == NULL || fs == NULL)
+		errx(1, "out of memory");
+	if (r->sha256[0] != '\0') {
+		json_object_set_new(o, "sha256", json_string(r->sha256));
+		json_object_set_new(o, "subject", json_string(r->subject));
+		json_object_set_new(o, "not_after", json_string(r->not_after));
+		json_object_set_new(o, "days_left",
+		    json_integer(r->days_left));
+	}
+	for (i = 0; i < r->nfindings; i++) {
+		f = &r->findings[i];
+		json_array_append_new(fs, json_pack("{s:s, s:s, s:s}",
+		    "rule", fscert_rule_name(f->rule), "severity",
+		    fscert_sev_name(f->sev), "message", f->msg));
+	}
+	json_object_set_new(o, "findings", fs);
+	return o;
+}
+
+static void
+side_text(const char *name, const char *what, const char *path,
+    const struct fscert_report *r)
+{
+	size_t i;
+
+	if (r->sha256[0] != '\0')
+		printf("%s: %-9s %s: '%s' sha256 %.16s... expires %s "
+		    "(%ld days) %s\n", name, what, path, r->subject, r->sha256,
+		    r->not_after, r->days_left, fscert_sev_name(r->worst));
+	else
+		printf("%s: %-9s %s: %s\n", name, what, path,
+		    fscert_sev_name(r->worst));
+	for (i = 0; i < r->nfindings; i++)
+		printf("    %s: %s\n", r->findings[i].sev == FSCERT_SEV_CRIT ?
+		    "critical" : "warning", r->findings[i].msg);
+}
+
+int
+cmd_status(int argc, char **argv, struct globals *g)
+{
+	static const struct option opts[] = {
+		TFLAGS_LONGOPTS,
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct fscert_report *src = NULL, *inst = NULL;
+	struct fscert_target **sel = NULL, *t;
+	struct fscert_policy p;
+	struct fscert_config cfg;
+	struct fscert_err e;
+	struct tflags f;
+	json_t *root = NULL, *arr = NULL, *o;
+	size_t n = 0, i;
+	int c, sr, json = g->json, match, rc = 0;
+
+	memset(&f, 0, sizeof(f));
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if ((sr = tflags_opt(&f, c, optarg)) == 1)
+			continue;
+		if (sr == -1)
+			return status_usage();
+		if (c == 'j')
+			json = 1;
+		else if (c == 'h') {
+			(void)status_usage();
+			return 0;
+		} else
+			return status_usage();
+	}
+	if (optind != argc)
+		return status_usage();
+	sr = targets_select(g, &f, &cfg, &sel, &n);
+	if (sr < 0) {
+		fscert_config_free(&cfg);
+		return sr == -2 ? status_usage() : 1;
+	}
+	if (json && ((root = json_object()) == NULL ||
+	    (arr = json_array()) == NULL))
+		errx(1, "out of memory");
+	for (i = 0; i < n; i++) {
+		t = sel[i];
+		fscert_err_clear(&e);
+		fscert_policy_init(&p);
+		p.hosts = (const char *const *)t->hosts;
+		p.nhosts = t->nhosts;
+		p.ca_file = t->ca_file;
+		p.warn_days = cfg.warn_days;
+		p.crit_days = cfg.crit_days;
+		src = t->lineage != NULL ? fscert_check_path(t->lineage, &p, &e) :
+		    fscert_check_files(t->cert, t->key, t->chain, &p, &e);
+		inst = t->cert_dir != NULL ?
+		    fscert_check_path(t->cert_dir, &p, &e) : NULL;
+		if (src == NULL || inst == NULL) {
+			warnx("status: %s: %s", t->name, e.msg[0] ? e.msg :
+			    "no cert_dir");
+			rc = 1;
+			goto next;
+		}
+		match = src->sha256[0] != '\0' &&
+		    strcmp(src->sha256, inst->sha256) == 0;
+		if (!match || inst->worst == FSCERT_SEV_CRIT)
+			rc = 1;
+		if (json) {
+			o = json_pack("{s:s, s:o, s:o, s:b}", "target", t->name,
+			    "lineage", side_json(t->lineage ? t->lineage :
+			    t->cert, src), "installed",
+			    side_json(t->cert_dir, inst), "match", match);
+			json_array_append_new(arr, o);
+		} else {
+			side_text(t->name, "lineage", t->lineage ?
+			    t->lineage : t->cert, src);
+			side_text(t->name, "installed", t->cert_dir, inst);
+			printf("%s: %s\n", t->name, match ?
+			    "installed set matches the lineage" :
+			    "installed set DIFFERS from the lineage: run "
+			    "fscert deploy");
+		}
+next:
+		fscert_report_free(src);
+		fscert_report_free(inst);
+		src = inst = NULL;
+	}
+	if (json) {
+		json_object_set_new(root, "targets", arr);
+		(void)json_dumpf(root, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(root);
+	}
+	free(sel);
+	fscert_config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,94 @@
+/*
+ * cmd_vars.c: fscert vars: print the vars fragment of a target, or with
+ * --write install it (and the include line) in the conf dir.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int
+vars_usage(void)
+{
+	fprintf(stderr, "usage: fscert vars [--target NAME] [--cert-dir DIR] "
+	    "[--conf-dir DIR] [--write]\n");
+	return 2;
+}
+
+int
+cmd_vars(int argc, char **argv, struct globals *g)
+{
+	static const struct option opts[] = {
+		TFLAGS_LONGOPTS,
+		{ "write", no_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct fscert_target **sel = NULL, *t;
+	struct fscert_buf out = { 0 };
+	struct fscert_config cfg;
+	struct fscert_err e;
+	struct tflags f;
+	size_t n = 0, i;
+	int c, sr, write = 0, changed, rc = 0;
+
+	memset(&f, 0, sizeof(f));
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if ((sr = tflags_opt(&f, c, optarg)) == 1)
+			continue;
+		if (sr == -1)
+			return vars_usage();
+		if (c == 'w')
+			write = 1;
+		else if (c == 'h') {
+			(void)vars_usage();
+			return 0;
+		} else
+			return vars_usage();
+	}
+	if (optind != argc)
+		return vars_usage();
+	/* vars needs no lineage: a cert dir alone makes a target. */
+	if (f.target == NULL && f.lineage == NULL && f.cert == NULL &&
+	    f.cert_dir != NULL)
+		f.lineage = f.cert_dir;
+	sr = targets_select(g, &f, &cfg, &sel, &n);
+	if (sr < 0) {
+		fscert_config_free(&cfg);
+		return sr == -2 ? vars_usage() : 1;
+	}
+	for (i = 0; i < n; i++) {
+		t = sel[i];
+		fscert_err_clear(&e);
+		memset(&out, 0, sizeof(out));
+		if (t->cert_dir == NULL) {
+			warnx("vars: %s: no cert_dir", t->name);
+			rc = 1;
+			continue;
+		}
+		if (fscert_vars_render(t, t->cert_dir, &out, &e) == -1) {
+			warnx("vars: %s: %s", t->name, e.msg);
+			rc = 1;
+		} else if (!write) {
+			(void)fwrite(out.data, 1, out.len, stdout);
+		} else if (t->conf_dir == NULL) {
+			warnx("vars: %s: --write needs --conf-dir", t->name);
+			rc = 1;
+		} else if (fscert_install_file(t->conf_dir, t->vars_file ?
+		    t->vars_file : FSCERT_VARS_FILE, out.data, out.len, 0644,
+		    0, &changed, &e) == -1) {
+			warnx("vars: %s: %s", t->name, e.msg);
+			rc = 1;
+		} else if (!g->quiet)
+			printf("%s: %s/%s %s\n", t->name, t->conf_dir,
+			    t->vars_file ? t->vars_file : FSCERT_VARS_FILE,
+			    changed ? "written" : "already current");
+		fscert_buf_free(&out);
+	}
+	free(sel);
+	fscert_config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,192 @@
+/*
+ * targets.c: which targets a deploy, status or vars run is about, from
+ * the config file, the flags and certbot's RENEWED_LINEAGE.
+ */
+#include <err.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* Replace *slot with a copy of v (when v is set). */
+static void
+override(char **slot, const char *v)
+{
+	if (v == NULL)
+		return;
+	free(*slot);
+	if ((*slot = strdup(v)) == NULL)
+		err(1, "out of memory");
+}
+
+static void
+apply_flags(struct fscert_target *t, const struct tflags *f)
+{
+	size_t i;
+
+	override(&t->lineage, f->lineage);
+	override(&t->cert, f->cert);
+	override(&t->key, f->key);
+	override(&t->chain, f->chain);
+	override(&t->cert_dir, f->cert_dir);
+	override(&t->conf_dir, f->conf_dir);
+	override(&t->ca_file, f->ca_file);
+	override(&t->owner, f->owner);
+	override(&t->group, f->group);
+	if (f->move_shadowing)
+		t->move_shadowing = 1;
+	if (f->nhosts > 0) {
+		for (i = 0; i < t->nhosts; i++)
+			free(t->hosts[i]);
+		t->nhosts = 0;
+		for (i = 0; i < f->nhosts && i < FSCERT_MAX_HOSTS; i++)
+			override(&t->hosts[t->nhosts++], f->hosts[i]);
+	}
+}
+
+int
+tflags_opt(struct tflags *f, int c, const char *arg)
+{
+	switch (c) {
+	case TF_TARGET:
+		f->target = arg;
+		break;
+	case TF_LINEAGE:
+		f->lineage = arg;
+		break;
+	case TF_CERT:
+		f->cert = arg;
+		break;
+	case TF_KEY:
+		f->key = arg;
+		break;
+	case TF_CHAIN:
+		f->chain = arg;
+		break;
+	case TF_CERT_DIR:
+		f->cert_dir = arg;
+		break;
+	case TF_CONF_DIR:
+		f->conf_dir = arg;
+		break;
+	case TF_HOST:
+		if (f->nhosts >= FSCERT_MAX_HOSTS) {
+			warnx("more than %d --host names", FSCERT_MAX_HOSTS);
+			return -1;
+		}
+		f->hosts[f->nhosts++] = arg;
+		break;
+	case TF_CA_FILE:
+		f->ca_file = arg;
+		break;
+	case TF_OWNER:
+		f->owner = arg;
+		break;
+	case TF_GROUP:
+		f->group = arg;
+		break;
+	case TF_MOVE_SHADOWING:
+		f->move_shadowing = 1;
+		break;
+	default:
+		return 0;	/* not one of ours */
+	}
+	return 1;
+}
+
+/* A target from the flags alone: the manual one-shot install. */
+static struct fscert_target *
+flag_target(struct fscert_config *cfg, const struct tflags *f,
+    const char *lineage)
+{
+	struct fscert_err e;
+	struct fscert_target *t;
+	char name[256], *b;
+
+	fscert_err_clear(&e);
+	(void)snprintf(name, sizeof(name), "%s",
+	    lineage != NULL ? lineage : f->cert);
+	b = basename(name);
+	if ((t = fscert_config_add_target(cfg, b, &e)) == NULL)
+		errx(1, "%s", e.msg);
+	if (lineage != NULL)
+		override(&t->lineage, lineage);
+	return t;
+}
+
+int
+targets_select(struct globals *g, struct tflags *f, struct fscert_config *cfg,
+    struct fscert_target ***out, size_t *n)
+{
+	struct fscert_target **sel = NULL, *t;
+	const char *renewed = getenv("RENEWED_LINEAGE");
+	struct fscert_err e;
+	size_t i, ns = 0;
+
+	*out = NULL;
+	*n = 0;
+	fscert_err_clear(&e);
+	fscert_config_init(cfg);
+	if (fscert_config_load(cfg, g->conf ? g->conf : FSCERT_CONF_DEFAULT,
+	    g->conf == NULL, &e) == -1) {
+		warnx("%s", e.msg);
+		return -1;
+	}
+	if ((f->cert != NULL) != (f->key != NULL)) {
+		warnx("--cert and --key go together");
+		return -2;
+	}
+	if ((sel = calloc(cfg->ntargets + 1, sizeof(*sel))) == NULL)
+		err(1, "out of memory");
+
+	if (f->target != NULL) {
+		if ((t = fscert_config_target(cfg, f->target)) == NULL) {
+			warnx("%s: no [target %s]", cfg->path ? cfg->path :
+			    "no config file", f->target);
+			free(sel);
+			return -2;
+		}
+		sel[ns++] = t;
+	} else {
+		/* --lineage, else certbot's hook variable, else every one. */
+		const char *lin = f->lineage;
+
+		if (lin == NULL && f->cert == NULL)
+			lin = renewed;
+		for (i = 0; i < cfg->ntargets; i++)
+			if (lin == NULL && f->cert == NULL)
+				sel[ns++] = &cfg->targets[i];
+			else if (lin != NULL &&
+			    fscert_target_matches(&cfg->targets[i], lin))
+				sel[ns++] = &cfg->targets[i];
+		if (ns == 0 && f->cert_dir != NULL &&
+		    (lin != NULL || f->cert != NULL)) {
+			/* add_target may move the array: select after. */
+			free(sel);
+			(void)flag_target(cfg, f, lin);
+			if ((sel = calloc(1, sizeof(*sel))) == NULL)
+				err(1, "out of memory");
+			sel[ns++] = &cfg->targets[cfg->ntargets - 1];
+		} else if (ns == 0 && lin != NULL && lin == renewed) {
+			/* A hook for a lineage we do not serve: fine. */
+			if (g->verbose)
+				fprintf(stderr, "fscert: no target uses %s\n",
+				    renewed);
+			free(sel);
+			return 0;
+		} else if (ns == 0) {
+			warnx("no target: give --lineage DIR (or --cert and "
+			    "--key) and --cert-dir DIR, or a config file "
+			    "with [target NAME] sections");
+			free(sel);
+			return -2;
+		}
+	}
+	for (i = 0; i < ns; i++)
+		apply_flags(sel[i], f);
+	*out = sel;
+	*n = ns;
+	return 0;
+}
