@@ -65,6 +65,20 @@ int	targets_select(struct globals *g, struct tflags *f,
 /* Append name to a growing list of --host names; exits on ENOMEM. */
 void	hosts_add(const char ***hosts, size_t *n, const char *name);
 
+/*
+ * "PATH: msg", or msg alone when it already starts with PATH (messages
+ * about the directory itself name it), into buf.
+ */
+const char *with_path(char *buf, size_t len, const char *path,
+	    const char *msg);
+
+/* The findings of r as a JSON array (r may be NULL: empty). */
+struct json_t;
+struct json_t *findings_json(const struct fscert_report *r);
+
+/* Print root on stdout, indented, and release it. */
+void	json_print(struct json_t *root);
+
 /* Parse a non-negative day count; -1 when it is not one. */
 int	parse_days(const char *s);
 

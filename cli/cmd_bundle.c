@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 
 static int
@@ -33,12 +35,13 @@ cmd_bundle(int argc, char **argv, struct globals *g)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char **hosts = NULL, *cert = NULL, *key = NULL, *chain = NULL;
-	const char *out = NULL, *src;
+	const char *out = NULL, *src = NULL;
 	struct fscert_lineage *l = NULL;
 	struct fscert_report *r = NULL;
 	struct fscert_bundle b = { 0 };
 	struct fscert_policy p;
 	struct fscert_err e;
+	char line[1024];
 	size_t nhosts = 0, i;
 	int c, rc = 2;
 
@@ -91,8 +94,8 @@ cmd_bundle(int argc, char **argv, struct globals *g)
 	l = cert != NULL ? fscert_lineage_open_files(cert, key, chain, &e) :
 	    fscert_lineage_open_dir(argv[0], &e);
 	if (l == NULL) {
-		warnx("bundle: %s%s%s", cert ? "" : argv[0], cert ? "" : ": ",
-		    e.msg);
+		warnx("bundle: %s", cert ? e.msg : with_path(line,
+		    sizeof(line), argv[0], e.msg));
 		goto done;
 	}
 	if ((r = fscert_validate(l, &p, &e)) == NULL) {
@@ -114,14 +117,20 @@ cmd_bundle(int argc, char **argv, struct globals *g)
 		warnx("bundle: %s", e.msg);
 		goto done;
 	}
-	if (!g->quiet)
+	if (!g->quiet && !g->json)
 		printf("%s: wrote %s/agent.pem %s/cafile.pem %s/wss.pem\n", src,
 		    out, out, out);
 	rc = 0;
 	goto done;
 usage:
 	rc = bundle_usage();
+	return rc;
 done:
+	if (g->json && rc != 2 && src != NULL)
+		json_print(json_pack("{s:s, s:s, s:s, s:o, s:s?}", "path", src,
+		    "dir", out, "status", rc == 0 ? "written" : r != NULL &&
+		    r->refused ? "refused" : "failed", "findings",
+		    findings_json(r), "error", e.msg[0] ? e.msg : NULL));
 	fscert_bundle_free(&b);
 	fscert_report_free(r);
 	fscert_lineage_free(l);

@@ -4,7 +4,6 @@
  */
 #include <err.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +51,7 @@ print_text(const struct item *it, size_t n, int quiet)
 			    it[i].path, fscert_sev_name(r->worst), r->subject,
 			    r->not_after, r->days_left);
 		else
-			printf("%s: %s\n", it[i].path,
+			printf("%s: %s - cannot be read\n", it[i].path,
 			    fscert_sev_name(r->worst));
 		for (j = 0; j < r->nfindings; j++) {
 			f = &r->findings[j];
@@ -74,12 +73,45 @@ worst_finding(const struct fscert_report *r)
 	return NULL;
 }
 
+/* The last component of path (no trailing slash), without copying. */
+static size_t
+last_len(const char *path, const char **start)
+{
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	*start = path + n;
+	while (*start > path && (*start)[-1] != '/')
+		(*start)--;
+	return (size_t)(path + n - *start);
+}
+
+/* The perfdata label of item i: its basename unless another shares it. */
+static const char *
+label_of(const struct item *it, size_t n, size_t i)
+{
+	static char buf[256];
+	const char *a, *b;
+	size_t al, bl, j;
+
+	al = last_len(it[i].path, &a);
+	for (j = 0; j < n; j++) {
+		bl = last_len(it[j].path, &b);
+		if (j != i && al == bl && memcmp(a, b, al) == 0)
+			return it[i].path;
+	}
+	(void)snprintf(buf, sizeof(buf), "%.*s", (int)al, a);
+	return buf;
+}
+
 static void
 print_nagios(const struct item *it, size_t n, enum fscert_sev worst,
     const struct fscert_policy *p)
 {
 	const struct fscert_finding *f;
-	char label[256], *b;
+	const char *sep = "|";
+	char line[1024];
 	size_t i;
 
 	printf("FSCERT %s - ", fscert_sev_name(worst));
@@ -87,31 +119,33 @@ print_nagios(const struct item *it, size_t n, enum fscert_sev worst,
 		f = worst_finding(it[i].r);
 		if (i > 0)
 			printf("; ");
-		if (n > 1)
-			printf("%s: ", it[i].path);
 		if (f != NULL)
-			printf("%s", f->msg);
+			printf("%s", with_path(line, sizeof(line), it[i].path,
+			    f->msg));
 		else
-			printf("'%s' expires in %ld days", it[i].r->subject,
-			    it[i].r->days_left);
+			printf("%s: '%s' expires in %ld days", it[i].path,
+			    it[i].r->subject, it[i].r->days_left);
 	}
-	printf("|");
 	for (i = 0; i < n; i++) {
 		if (it[i].r->subject[0] == '\0')
 			continue;	/* unreadable: no figure to give */
+		printf("%s", sep);
+		sep = " ";
 		if (n == 1) {
 			printf("days=%ld;%d;%d;;", it[i].r->days_left,
 			    p->warn_days, p->crit_days);
 			continue;
 		}
-		(void)snprintf(label, sizeof(label), "%s", it[i].path);
-		b = basename(label);
-		/* Perfdata labels are quoted; a quote or = would break them. */
-		for (char *c = b; *c != '\0'; c++)
-			if (*c == '\'' || *c == '=')
-				*c = '_';
-		printf("%s'days_%s'=%ld;%d;%d;;", i > 0 ? " " : "", b,
-		    it[i].r->days_left, p->warn_days, p->crit_days);
+		/*
+		 * One label per path: its last component, or the whole
+		 * path when two share it.  A quote or an equals sign would
+		 * end the label.
+		 */
+		printf("'days_");
+		for (const char *c = label_of(it, n, i); *c != '\0'; c++)
+			putchar(*c == '\'' || *c == '=' ? '_' : *c);
+		printf("'=%ld;%d;%d;;", it[i].r->days_left, p->warn_days,
+		    p->crit_days);
 	}
 	printf("\n");
 }
@@ -120,15 +154,13 @@ static json_t *
 report_json(const struct item *it)
 {
 	const struct fscert_report *r = it->r;
-	json_t *o, *fs, *names;
+	json_t *o, *names;
 	char *copy, *tok, *save = NULL;
-	size_t j;
 
 	o = json_pack("{s:s, s:s, s:s}", "path", it->path,
 	    "kind", kind_names[r->kind],
 	    "status", fscert_sev_name(r->worst));
-	fs = json_array();
-	if (o == NULL || fs == NULL)
+	if (o == NULL)
 		errx(EXIT_UNKNOWN, "out of memory");
 	if (r->subject[0] != '\0') {
 		names = json_array();
@@ -150,13 +182,7 @@ report_json(const struct item *it)
 		    json_integer(r->chain_len));
 		json_object_set_new(o, "names", names);
 	}
-	for (j = 0; j < r->nfindings; j++)
-		json_array_append_new(fs, json_pack("{s:s, s:s, s:b, s:s}",
-		    "rule", fscert_rule_name(r->findings[j].rule),
-		    "severity", fscert_sev_name(r->findings[j].sev),
-		    "refuse", r->findings[j].refuse,
-		    "message", r->findings[j].msg));
-	json_object_set_new(o, "findings", fs);
+	json_object_set_new(o, "findings", findings_json(r));
 	return o;
 }
 
@@ -174,10 +200,7 @@ print_json(const struct item *it, size_t n, enum fscert_sev worst)
 	for (i = 0; i < n; i++)
 		json_array_append_new(arr, report_json(&it[i]));
 	json_object_set_new(root, "paths", arr);
-	if (json_dumpf(root, stdout, JSON_INDENT(2)) == -1)
-		errx(EXIT_UNKNOWN, "writing JSON failed");
-	putchar('\n');
-	json_decref(root);
+	json_print(root);
 }
 
 int
@@ -227,10 +250,14 @@ cmd_check(int argc, char **argv, struct globals *g)
 			    parse_days(optarg);
 			break;
 		case 'j':
-			fmt = FMT_JSON;
-			break;
 		case 'n':
-			fmt = FMT_NAGIOS;
+			if (fmt != FMT_TEXT && fmt != (c == 'j' ? FMT_JSON :
+			    FMT_NAGIOS)) {
+				warnx("check: --json and --nagios exclude each "
+				    "other");
+				goto out;
+			}
+			fmt = c == 'j' ? FMT_JSON : FMT_NAGIOS;
 			break;
 		case 'c':
 			cert = optarg;

@@ -23,13 +23,11 @@ status_usage(void)
 static json_t *
 side_json(const char *path, const struct fscert_report *r)
 {
-	const struct fscert_finding *f;
-	json_t *o, *fs = json_array();
-	size_t i;
+	json_t *o;
 
 	o = json_pack("{s:s, s:s}", "path", path, "status",
 	    fscert_sev_name(r->worst));
-	if (o == NULL || fs == NULL)
+	if (o == NULL)
 		errx(1, "out of memory");
 	if (r->sha256[0] != '\0') {
 		json_object_set_new(o, "sha256", json_string(r->sha256));
@@ -38,13 +36,7 @@ side_json(const char *path, const struct fscert_report *r)
 		json_object_set_new(o, "days_left",
 		    json_integer(r->days_left));
 	}
-	for (i = 0; i < r->nfindings; i++) {
-		f = &r->findings[i];
-		json_array_append_new(fs, json_pack("{s:s, s:s, s:s}",
-		    "rule", fscert_rule_name(f->rule), "severity",
-		    fscert_sev_name(f->sev), "message", f->msg));
-	}
-	json_object_set_new(o, "findings", fs);
+	json_object_set_new(o, "findings", findings_json(r));
 	return o;
 }
 
@@ -154,9 +146,7 @@ next:
 	}
 	if (json) {
 		json_object_set_new(root, "targets", arr);
-		(void)json_dumpf(root, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(root);
+		json_print(root);
 	}
 	free(sel);
 	fscert_config_free(&cfg);

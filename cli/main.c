@@ -58,6 +58,18 @@ hosts_add(const char ***hosts, size_t *n, const char *name)
 	*hosts = h;
 }
 
+const char *
+with_path(char *buf, size_t len, const char *path, const char *msg)
+{
+	size_t n = strlen(path);
+
+	if (strncmp(msg, path, n) == 0 && msg[n] == ':')
+		(void)snprintf(buf, len, "%s", msg);
+	else
+		(void)snprintf(buf, len, "%s: %s", path, msg);
+	return buf;
+}
+
 int
 parse_days(const char *s)
 {

@@ -65,7 +65,7 @@ static const struct key keys[] = {
 	CS(S_ESL, "host", esl_host),
 	CI(S_ESL, "port", esl_port, 65535),
 	CS(S_ESL, "password", esl_password),
-	CI(S_ESL, "timeout", esl_timeout_ms, 3600000),
+	CI(S_ESL, "timeout", esl_timeout, 3600),
 	CI(S_RELOAD, "max_wait", max_wait, 86400),
 	CI(S_RELOAD, "force_window_days", force_window_days, 3650),
 	CB(S_RELOAD, "force", force),
@@ -78,7 +78,7 @@ fscert_config_init(struct fscert_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->esl_port = 8021;
-	c->esl_timeout_ms = 5000;
+	c->esl_timeout = 5;
 	c->max_wait = 600;
 	c->force_window_days = 3;
 	c->warn_days = 20;

@@ -112,11 +112,10 @@ fscert_report_add(struct fscert_report *r, enum fscert_rule rule,
 	return 0;
 }
 
-/* The certificate's CN, else its whole subject, into buf. */
+/* A name's CN, else the whole name, into buf. */
 static const char *
-cn_of(X509 *x, char *buf, size_t len)
+name_cn(X509_NAME *n, char *buf, size_t len)
 {
-	X509_NAME *n = X509_get_subject_name(x);
 	int i = X509_NAME_get_index_by_NID(n, NID_commonName, -1);
 	ASN1_STRING *s;
 	unsigned char *u = NULL;
@@ -133,6 +132,13 @@ cn_of(X509 *x, char *buf, size_t len)
 	}
 	(void)X509_NAME_oneline(n, buf, (int)len);
 	return buf;
+}
+
+/* The certificate's CN, else its whole subject, into buf. */
+static const char *
+cn_of(X509 *x, char *buf, size_t len)
+{
+	return name_cn(X509_get_subject_name(x), buf, len);
 }
 
 /* "2027-02-25T14:11:04Z" for t, into buf. */
@@ -253,8 +259,8 @@ leaf_facts(struct fscert_report *r, X509 *leaf, time_t now)
 
 	(void)snprintf(r->subject, sizeof(r->subject), "%s",
 	    cn_of(leaf, buf, sizeof(buf)));
-	(void)X509_NAME_oneline(X509_get_issuer_name(leaf), buf, sizeof(buf));
-	(void)snprintf(r->issuer, sizeof(r->issuer), "%s", buf);
+	(void)snprintf(r->issuer, sizeof(r->issuer), "%s",
+	    name_cn(X509_get_issuer_name(leaf), buf, sizeof(buf)));
 	iso_time(X509_get0_notAfter(leaf), r->not_after, sizeof(r->not_after));
 	r->days_left = days_until(X509_get0_notAfter(leaf), now);
 	if (X509_digest(leaf, EVP_sha256(), md, &mdlen))

@@ -65,7 +65,7 @@ struct fscert_config {
 	char	*esl_host;		/* NULL: 127.0.0.1 then ::1 */
 	int	 esl_port;		/* 8021 */
 	char	*esl_password;		/* cleansed by fscert_config_free */
-	int	 esl_timeout_ms;	/* 5000 */
+	int	 esl_timeout;	/* seconds, 5 */
 
 	/* [reload] */
 	int	 max_wait;		/* seconds, 600 */

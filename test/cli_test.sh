@@ -1,0 +1,732 @@
+#!/bin/sh
+#
+# cli_test.sh BUILD_DIR: exit statuses and messages of "fscert check" and
+# "fscert bundle", run as a user would run them, against certificate
+# lineages generated here with the openssl command line tool and laid out
+# as certbot lays them out:
+#
+#   CFG/archive/NAME/{cert1,chain1,fullchain1,privkey1}.pem
+#   CFG/live/NAME/cert.pem -> ../../archive/NAME/cert1.pem  (and so on)
+#
+# Prints "ok - NAME" or "not ok - NAME" (with the output as "#" lines) per
+# case, then "N passed, N failed"; exits 1 when a case failed.
+# Set FSCERT_TEST_KEEP=1 to keep the scratch directory.
+
+set -u
+
+if [ $# -ne 1 ]; then
+	echo "usage: $0 BUILD_DIR" >&2
+	exit 2
+fi
+FSCERT=$1/fscert
+if [ ! -x "$FSCERT" ]; then
+	echo "Bail out! no executable '$FSCERT'" >&2
+	exit 1
+fi
+for tool in openssl faketime python3 timeout sha256sum stat; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "Bail out! '$tool' is needed" >&2
+		exit 1
+	fi
+done
+
+umask 022
+T=$(mktemp -d) || exit 1
+# Messages carry resolved paths: resolve the scratch dir once, too.
+T=$(cd "$T" && pwd -P) || exit 1
+cleanup() {
+	if [ "${FSCERT_TEST_KEEP:-}" = 1 ]; then
+		echo "# kept $T"
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+HOST=sip.example.test
+NAME=$HOST
+OUT=$T/stdout
+ERR=$T/stderr
+
+# ---------------------------------------------------------------- fixtures
+
+die() {
+	echo "Bail out! $*" >&2
+	exit 1
+}
+
+cat >"$T/openssl.cnf" <<'EOF'
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = unused
+[v3_root]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[v3_int]
+basicConstraints = critical,CA:TRUE,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[v3_leaf]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth,clientAuth
+subjectAltName = DNS:sip.example.test
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EOF
+CNF=$T/openssl.cnf
+F=$T/fixtures
+mkdir "$F" || exit 1
+
+rsakey() {	# OUT [BITS]
+	openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:${2:-2048}" \
+	    -out "$1" 2>/dev/null || die "genpkey RSA $1"
+}
+eckey() {	# OUT
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	    -out "$1" 2>/dev/null || die "genpkey EC $1"
+}
+serial() {
+	echo "0x$(openssl rand -hex 8)"
+}
+
+# Root and intermediate were made 400 days ago, for 10 years, so that a
+# leaf issued "in the past" (faketime) has a chain valid at that time too.
+mkca() {	# DIR CN
+	rsakey "$1/root.key"
+	faketime -f -400d openssl req -x509 -new -key "$1/root.key" \
+	    -subj "/CN=$2 root" -days 3650 -sha256 -config "$CNF" \
+	    -extensions v3_root -set_serial "$(serial)" \
+	    -out "$1/root.pem" || die "root $1"
+	rsakey "$1/int.key"
+	openssl req -new -key "$1/int.key" -subj "/CN=$2 intermediate" \
+	    -config "$CNF" -out "$1/int.csr" || die "int csr $1"
+	faketime -f -400d openssl x509 -req -in "$1/int.csr" \
+	    -CA "$1/root.pem" -CAkey "$1/root.key" -set_serial "$(serial)" \
+	    -days 3650 -sha256 -extfile "$CNF" -extensions v3_int \
+	    -out "$1/int.pem" 2>/dev/null || die "int $1"
+}
+
+# leaf KEY OUT [DAYS [FAKETIME-OFFSET [DIGEST]]]: a leaf for $HOST issued
+# by the fixture intermediate.
+leaf() {
+	openssl req -new -key "$1" -subj "/CN=$HOST" -config "$CNF" \
+	    -out "$2.csr" || die "csr $2"
+	faketime -f "${4:-+0}" openssl x509 -req -in "$2.csr" \
+	    -CA "$F/int.pem" -CAkey "$F/int.key" -set_serial "$(serial)" \
+	    -days "${3:-90}" "-${5:-sha256}" -extfile "$CNF" \
+	    -extensions v3_leaf -out "$2" 2>/dev/null || die "leaf $2"
+}
+
+# lineage CFG CERT KEY [CHAIN]: a certbot config dir at CFG holding one
+# lineage $NAME; prints nothing.
+lineage() {
+	a=$1/archive/$NAME
+	l=$1/live/$NAME
+	mkdir -p "$a" "$l" || die "mkdir $1"
+	chmod 700 "$1/archive"
+	cp "$2" "$a/cert1.pem"
+	cp "${4:-$F/int.pem}" "$a/chain1.pem"
+	cat "$2" "${4:-$F/int.pem}" >"$a/fullchain1.pem"
+	cp "$3" "$a/privkey1.pem"
+	chmod 600 "$a/privkey1.pem"
+	for f in cert chain fullchain privkey; do
+		ln -s "../../archive/$NAME/${f}1.pem" "$l/$f.pem"
+	done
+}
+
+mkca "$F" "fscert test"
+mkdir "$F/other" || exit 1
+mkca "$F/other" "fscert other"
+ROOT=$F/root.pem
+
+rsakey "$F/rsa.key"
+leaf "$F/rsa.key" "$F/rsa.pem"
+eckey "$F/ec.key"
+leaf "$F/ec.key" "$F/ec.pem"
+rsakey "$F/rsa2.key"
+leaf "$F/rsa2.key" "$F/rsa2.pem"
+leaf "$F/rsa.key" "$F/expired.pem" 90 -200d
+leaf "$F/rsa.key" "$F/future.pem" 90 +10d
+leaf "$F/rsa.key" "$F/soon15.pem" 15
+leaf "$F/rsa.key" "$F/soon5.pem" 5
+leaf "$F/rsa.key" "$F/sha1.pem" 90 +0 sha1
+rsakey "$F/weak.key" 1024
+leaf "$F/weak.key" "$F/weak.pem"
+openssl x509 -in "$F/rsa.pem" -outform DER -out "$F/rsa.der" ||
+    die "der"
+openssl pkey -in "$F/rsa.key" -aes256 -passout pass:secret \
+    -out "$F/enc8.key" || die "enc8"
+openssl rsa -in "$F/rsa.key" -aes256 -passout pass:secret -traditional \
+    -out "$F/enctrad.key" 2>/dev/null || die "enctrad"
+
+# The lineages, one certbot config dir each.
+C=$T/cfg
+lineage "$C/good" "$F/rsa.pem" "$F/rsa.key"
+lineage "$C/ecdsa" "$F/ec.pem" "$F/ec.key"
+lineage "$C/mismatch" "$F/rsa.pem" "$F/rsa2.key"
+lineage "$C/expired" "$F/expired.pem" "$F/rsa.key"
+lineage "$C/future" "$F/future.pem" "$F/rsa.key"
+lineage "$C/soon15" "$F/soon15.pem" "$F/rsa.key"
+lineage "$C/soon5" "$F/soon5.pem" "$F/rsa.key"
+lineage "$C/sha1" "$F/sha1.pem" "$F/rsa.key"
+lineage "$C/weak" "$F/weak.pem" "$F/weak.key"
+lineage "$C/enc8" "$F/rsa.pem" "$F/enc8.key"
+lineage "$C/enctrad" "$F/rsa.pem" "$F/enctrad.key"
+
+lineage "$C/nokey" "$F/rsa.pem" "$F/rsa.key"
+rm "$C/nokey/live/$NAME/privkey.pem"
+
+lineage "$C/dangling" "$F/rsa.pem" "$F/rsa.key"
+rm "$C/dangling/live/$NAME/chain.pem"
+ln -s "../../archive/$NAME/chain9.pem" "$C/dangling/live/$NAME/chain.pem"
+
+lineage "$C/escape" "$F/rsa.pem" "$F/rsa.key"
+mkdir "$T/elsewhere" && cp "$F/rsa.pem" "$T/elsewhere/cert.pem"
+rm "$C/escape/live/$NAME/cert.pem"
+ln -s "$T/elsewhere/cert.pem" "$C/escape/live/$NAME/cert.pem"
+
+lineage "$C/der" "$F/rsa.pem" "$F/rsa.key"
+cp "$F/rsa.der" "$C/der/archive/$NAME/cert1.pem"
+
+lineage "$C/truncated" "$F/rsa.pem" "$F/rsa.key"
+head -n 5 "$F/rsa.pem" >"$C/truncated/archive/$NAME/cert1.pem"
+
+lineage "$C/oversize" "$F/rsa.pem" "$F/rsa.key"
+python3 -c 'import sys; sys.stdout.write("# padding\n" * 120000)' \
+    >>"$C/oversize/archive/$NAME/cert1.pem"
+
+lineage "$C/fullchain" "$F/rsa.pem" "$F/rsa.key"
+cat "$F/rsa2.pem" "$F/int.pem" >"$C/fullchain/archive/$NAME/fullchain1.pem"
+
+lineage "$C/readable" "$F/rsa.pem" "$F/rsa.key"
+chmod 644 "$C/readable/archive/$NAME/privkey1.pem"
+
+GOOD=$C/good/live/$NAME
+
+# ------------------------------------------------------------- harness
+
+npass=0
+nfail=0
+name=
+why=
+rc=
+
+# run ARG...: fscert with no terminal input and a time limit; sets rc.
+run() {
+	timeout 10 "$FSCERT" "$@" </dev/null >"$OUT" 2>"$ERR"
+	rc=$?
+}
+
+begin() {
+	name=$1
+	why=
+	: >"$OUT"
+	: >"$ERR"
+}
+fail() {
+	why="$why${why:+; }$*"
+}
+expect_rc() {
+	[ "$rc" = "$1" ] || fail "exit status $rc, expected $1"
+}
+# expect_out TEXT...: every TEXT (fixed string) in stdout or stderr.
+expect_out() {
+	for s in "$@"; do
+		cat "$OUT" "$ERR" | grep -qF -- "$s" ||
+		    fail "output lacks '$s'"
+	done
+}
+# expect_out_i TEXT...: the same, ignoring case.
+expect_out_i() {
+	for s in "$@"; do
+		cat "$OUT" "$ERR" | grep -qiF -- "$s" ||
+		    fail "output lacks '$s' (any case)"
+	done
+}
+# expect_json EXPR [MSG]: stdout is one JSON object j and EXPR is true.
+expect_json() {
+	python3 - "$OUT" "$1" <<'EOF' || fail "${2:-json: $1}"
+import json, sys
+with open(sys.argv[1]) as f:
+    text = f.read()
+try:
+    j = json.loads(text)
+except ValueError as e:
+    print("# not JSON: %s" % e)
+    sys.exit(1)
+if not isinstance(j, dict):
+    sys.exit(1)
+def rules(p):
+    return [f.get("rule") for f in p.get("findings", [])]
+sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)
+EOF
+}
+end() {
+	if [ -z "$why" ]; then
+		npass=$((npass + 1))
+		echo "ok - $name"
+		return
+	fi
+	nfail=$((nfail + 1))
+	echo "not ok - $name"
+	echo "#   $why"
+	echo "#   command: fscert $last"
+	sed 's/^/#   stdout: /' "$OUT"
+	sed 's/^/#   stderr: /' "$ERR"
+}
+# c ARG...: run and remember the command line for the report.
+c() {
+	last="$*"
+	run "$@"
+}
+last=
+
+# tree DIR: names, types, modes, owners, sizes and times of DIR and all in
+# it, and checksums of its files.
+tree() {
+	(cd "$1" && find . -printf '%p %y %m %u:%g %s %T@\n' | LC_ALL=C sort &&
+	    find . -type f -exec sha256sum {} + | LC_ALL=C sort)
+}
+# names DIR: the names in DIR, sorted, on one line.
+names() {
+	find "$1" -mindepth 1 -maxdepth 1 -printf '%f\n' | LC_ALL=C sort |
+	    tr '\n' ' '
+}
+# mode FILE: octal permission bits.
+mode() {
+	stat -c %a "$1"
+}
+# subjects FILE: the subject of every certificate in FILE, in order.
+subjects() {
+	openssl crl2pkcs7 -nocrl -certfile "$1" 2>/dev/null |
+	    openssl pkcs7 -print_certs -noout 2>/dev/null |
+	    sed -n 's/^subject=//p' | tr -d ' '
+}
+
+# ---------------------------------------------------------------- check
+
+begin "check: good RSA lineage, --ca-file root: OK"
+c check --ca-file "$ROOT" "$GOOD"
+expect_rc 0
+expect_out "$GOOD: OK" "'$HOST'"
+end
+
+begin "check: good RSA lineage, system store: untrusted is a WARNING"
+c check "$GOOD"
+expect_rc 1
+expect_out "$GOOD: WARNING"
+end
+
+begin "check: --ca-file of an unrelated root: CRITICAL"
+c check --ca-file "$F/other/root.pem" "$GOOD"
+expect_rc 2
+expect_out "$GOOD: CRITICAL"
+end
+
+begin "check: ECDSA lineage: WARNING naming ecdsa"
+c check --ca-file "$ROOT" "$C/ecdsa/live/$NAME"
+expect_rc 1
+expect_out_i "ecdsa"
+expect_out "cert.pem" "$C/ecdsa/live/$NAME: WARNING"
+end
+
+begin "check: key does not match: CRITICAL naming privkey.pem"
+c check --ca-file "$ROOT" "$C/mismatch/live/$NAME"
+expect_rc 2
+expect_out "privkey.pem" "does not match" "$C/mismatch/live/$NAME: CRITICAL"
+end
+
+begin "check: expired leaf: CRITICAL"
+c check --ca-file "$ROOT" "$C/expired/live/$NAME"
+expect_rc 2
+expect_out "cert.pem" "expired"
+end
+
+begin "check: leaf not yet valid: CRITICAL"
+c check --ca-file "$ROOT" "$C/future/live/$NAME"
+expect_rc 2
+expect_out "cert.pem"
+end
+
+begin "check: expires in 15 days: WARNING"
+c check --ca-file "$ROOT" "$C/soon15/live/$NAME"
+expect_rc 1
+end
+
+begin "check: expires in 5 days: CRITICAL"
+c check --ca-file "$ROOT" "$C/soon5/live/$NAME"
+expect_rc 2
+end
+
+begin "check: --warn-days 3 --crit-days 1 on 15 days: OK"
+c check --ca-file "$ROOT" --warn-days 3 --crit-days 1 "$C/soon15/live/$NAME"
+expect_rc 0
+end
+
+begin "check: missing privkey.pem: CRITICAL naming it"
+c check --ca-file "$ROOT" "$C/nokey/live/$NAME"
+expect_rc 2
+expect_out "privkey.pem"
+end
+
+begin "check: dangling chain.pem symlink: CRITICAL naming it"
+c check --ca-file "$ROOT" "$C/dangling/live/$NAME"
+expect_rc 2
+expect_out "chain.pem"
+end
+
+begin "check: symlink out of the config dir: CRITICAL naming both paths"
+c check --ca-file "$ROOT" "$C/escape/live/$NAME"
+expect_rc 2
+expect_out "$C/escape/live/$NAME/cert.pem" "$T/elsewhere/cert.pem"
+end
+
+begin "check: DER cert.pem: CRITICAL naming DER"
+c check --ca-file "$ROOT" "$C/der/live/$NAME"
+expect_rc 2
+expect_out "cert.pem" "DER"
+end
+
+begin "check: truncated PEM block: CRITICAL"
+c check --ca-file "$ROOT" "$C/truncated/live/$NAME"
+expect_rc 2
+expect_out "cert.pem"
+end
+
+begin "check: cert.pem over 1 MiB: CRITICAL"
+c check --ca-file "$ROOT" "$C/oversize/live/$NAME"
+expect_rc 2
+expect_out "cert.pem" "larger than"
+end
+
+begin "check: encrypted key (PKCS#8): CRITICAL, no password prompt"
+c check --ca-file "$ROOT" "$C/enc8/live/$NAME"
+expect_rc 2
+expect_out "privkey.pem" "encrypted"
+end
+
+begin "check: encrypted key (traditional): CRITICAL, no password prompt"
+c check --ca-file "$ROOT" "$C/enctrad/live/$NAME"
+expect_rc 2
+expect_out "privkey.pem" "encrypted"
+end
+
+begin "check: fullchain.pem is not cert + chain: CRITICAL"
+c check --ca-file "$ROOT" "$C/fullchain/live/$NAME"
+expect_rc 2
+expect_out "fullchain.pem"
+end
+
+begin "check: RSA 1024 key: CRITICAL"
+c check --ca-file "$ROOT" "$C/weak/live/$NAME"
+expect_rc 2
+expect_out "cert.pem"
+end
+
+begin "check: SHA-1 signature: CRITICAL"
+c check --ca-file "$ROOT" "$C/sha1/live/$NAME"
+expect_rc 2
+expect_out "cert.pem"
+end
+
+begin "check: private key readable by others: WARNING"
+c check --ca-file "$ROOT" "$C/readable/live/$NAME"
+expect_rc 1
+expect_out "privkey.pem"
+end
+
+begin "check: --host not covered: CRITICAL"
+c check --ca-file "$ROOT" --host other.example.test "$GOOD"
+expect_rc 2
+expect_out "cert.pem" "other.example.test"
+end
+
+begin "check: --host covered: OK"
+c check --ca-file "$ROOT" --host "$HOST" "$GOOD"
+expect_rc 0
+end
+
+begin "check: --cert/--key/--chain files: OK"
+c check --ca-file "$ROOT" --cert "$F/rsa.pem" --key "$F/rsa.key" \
+    --chain "$F/int.pem"
+expect_rc 0
+end
+
+begin "check: two paths: worst status wins"
+c check --ca-file "$ROOT" "$GOOD" "$C/ecdsa/live/$NAME"
+expect_rc 1
+expect_out "$GOOD: OK" "$C/ecdsa/live/$NAME: WARNING"
+end
+
+begin "check: unknown option: UNKNOWN (3)"
+c check --bogus "$GOOD"
+expect_rc 3
+expect_out "bogus"
+end
+
+begin "check: no such directory: CRITICAL naming it"
+c check --ca-file "$ROOT" "$T/nonexistent"
+expect_rc 2
+expect_out "$T/nonexistent"
+end
+
+begin "check --nagios: good: one line FSCERT OK with perfdata"
+c check --nagios --ca-file "$ROOT" "$GOOD"
+expect_rc 0
+[ "$(wc -l <"$OUT")" -eq 1 ] || fail "stdout is not exactly one line"
+case $(head -n 1 "$OUT") in
+"FSCERT OK"*"|days="*) ;;
+*) fail "not 'FSCERT OK ...|days=...'" ;;
+esac
+end
+
+begin "check --nagios: key mismatch: one line FSCERT CRITICAL"
+c check --nagios --ca-file "$ROOT" "$C/mismatch/live/$NAME"
+expect_rc 2
+[ "$(wc -l <"$OUT")" -eq 1 ] || fail "stdout is not exactly one line"
+case $(head -n 1 "$OUT") in
+"FSCERT CRITICAL"*"|days="*) ;;
+*) fail "not 'FSCERT CRITICAL ...|days=...'" ;;
+esac
+end
+
+begin "check --json: good: parses, status OK"
+c check --json --ca-file "$ROOT" "$GOOD"
+expect_rc 0
+expect_json 'j["status"] == "OK" and j["exit"] == 0 and
+    len(j["paths"]) == 1 and j["paths"][0]["kind"] == "live" and
+    j["paths"][0]["key_type"] == "RSA" and
+    j["paths"][0]["key_bits"] == 2048 and
+    "sip.example.test" in j["paths"][0]["names"] and
+    j["paths"][0]["days_left"] >= 88' "json: status/kind/key/names"
+end
+
+begin "fscert --json check: key mismatch: key-mismatch finding"
+c --json check --ca-file "$ROOT" "$C/mismatch/live/$NAME"
+expect_rc 2
+expect_json 'j["status"] == "CRITICAL" and j["exit"] == 2 and
+    any(f["rule"] == "key-mismatch" and f["severity"] == "CRITICAL" and
+    f["refuse"] is True and "privkey.pem" in f["message"]
+    for f in j["paths"][0]["findings"])' "json: key-mismatch finding"
+end
+
+begin "check --json: ECDSA: ecdsa-key finding"
+c check --json --ca-file "$ROOT" "$C/ecdsa/live/$NAME"
+expect_rc 1
+expect_json 'j["status"] == "WARNING" and
+    "ecdsa-key" in rules(j["paths"][0]) and
+    j["paths"][0]["key_type"] == "EC"' "json: ecdsa-key finding"
+end
+
+# --------------------------------------------------------------- bundle
+
+TLS=$T/tls
+mkdir "$TLS"
+
+begin "bundle: good lineage: writes the three files, modes 600/644/600"
+c bundle --ca-file "$ROOT" "$GOOD" -o "$TLS"
+expect_rc 0
+expect_out "wrote" "$TLS/agent.pem" "$TLS/cafile.pem" "$TLS/wss.pem"
+for f in agent.pem cafile.pem wss.pem; do
+	[ -f "$TLS/$f" ] || fail "no $f"
+done
+if [ -z "$why" ]; then
+	[ "$(mode "$TLS/agent.pem")" = 600 ] || fail "agent.pem mode"
+	[ "$(mode "$TLS/cafile.pem")" = 644 ] || fail "cafile.pem mode"
+	[ "$(mode "$TLS/wss.pem")" = 600 ] || fail "wss.pem mode"
+	[ "$(names "$TLS")" = "agent.pem cafile.pem wss.pem " ] ||
+	    fail "other files in $TLS: $(names "$TLS")"
+	leafsub=$(subjects "$F/rsa.pem")
+	intsub=$(subjects "$F/int.pem")
+	[ "$(subjects "$TLS/agent.pem")" = "$leafsub" ] ||
+	    fail "agent.pem is not the leaf alone"
+	[ "$(subjects "$TLS/cafile.pem")" = "$intsub" ] ||
+	    fail "cafile.pem is not the intermediate alone"
+	[ "$(subjects "$TLS/wss.pem" | tr '\n' ' ')" = "$leafsub $intsub " ] ||
+	    fail "wss.pem is not leaf + intermediate"
+	grep -q 'PRIVATE KEY' "$TLS/agent.pem" || fail "agent.pem has no key"
+	grep -q 'PRIVATE KEY' "$TLS/wss.pem" || fail "wss.pem has no key"
+	! grep -q 'PRIVATE KEY' "$TLS/cafile.pem" || fail "cafile.pem has a key"
+fi
+end
+
+begin "bundle: -q prints nothing on stdout"
+mkdir "$T/tlsq"
+c -q bundle --ca-file "$ROOT" "$GOOD" -o "$T/tlsq"
+expect_rc 0
+[ ! -s "$OUT" ] || fail "stdout not empty"
+[ -f "$T/tlsq/wss.pem" ] || fail "no wss.pem"
+end
+
+begin "bundle: ECDSA: written, warning on stderr"
+mkdir "$T/tlsec"
+c bundle --ca-file "$ROOT" "$C/ecdsa/live/$NAME" -o "$T/tlsec"
+expect_rc 0
+grep -qi '^fscert: warning: .*ecdsa' "$ERR" ||
+    fail "no 'fscert: warning: ...ecdsa' line on stderr"
+[ -f "$T/tlsec/agent.pem" ] || fail "no agent.pem"
+end
+
+OLD=$T/tlsold
+mkdir "$OLD"
+for f in agent.pem cafile.pem wss.pem; do
+	echo "old $f" >"$OLD/$f"
+done
+chmod 600 "$OLD/agent.pem" "$OLD/wss.pem"
+touch -d '2020-01-01 00:00:00' "$OLD"/*.pem "$OLD"
+
+begin "bundle: key mismatch: refused, output dir untouched"
+tree "$OLD" >"$T/before"
+c bundle --ca-file "$ROOT" "$C/mismatch/live/$NAME" -o "$OLD"
+expect_rc 1
+grep -q '^fscert: bundle: .*privkey\.pem.*does not match' "$ERR" ||
+    fail "no 'fscert: bundle: ...privkey.pem...does not match' line"
+tree "$OLD" >"$T/after"
+if ! cmp -s "$T/before" "$T/after"; then
+	fail "output dir changed: $(diff "$T/before" "$T/after" | tr '\n' ' ')"
+fi
+end
+
+begin "bundle: expired leaf: refused, output dir untouched"
+tree "$OLD" >"$T/before"
+c bundle --ca-file "$ROOT" "$C/expired/live/$NAME" -o "$OLD"
+expect_rc 1
+grep -q '^fscert: bundle: .*cert\.pem' "$ERR" ||
+    fail "no 'fscert: bundle: ...cert.pem' line"
+tree "$OLD" >"$T/after"
+cmp -s "$T/before" "$T/after" ||
+    fail "output dir changed: $(diff "$T/before" "$T/after" | tr '\n' ' ')"
+end
+
+begin "bundle: encrypted key: refused, no password prompt"
+tree "$OLD" >"$T/before"
+c bundle --ca-file "$ROOT" "$C/enc8/live/$NAME" -o "$OLD"
+expect_rc 1
+expect_out "privkey.pem" "encrypted"
+tree "$OLD" >"$T/after"
+cmp -s "$T/before" "$T/after" || fail "output dir changed"
+end
+
+# A good lineage over an old set with the wrong modes: replaced, modes set.
+MODES=$T/tlsmodes
+mkdir "$MODES"
+for f in agent.pem cafile.pem wss.pem; do
+	echo "old $f" >"$MODES/$f"
+done
+chmod 644 "$MODES/agent.pem" "$MODES/wss.pem"
+chmod 600 "$MODES/cafile.pem"
+
+begin "bundle: replaces an old set, sets modes 600/644/600"
+c bundle --ca-file "$ROOT" "$GOOD" -o "$MODES"
+expect_rc 0
+[ "$(mode "$MODES/agent.pem")" = 600 ] || fail "agent.pem mode"
+[ "$(mode "$MODES/cafile.pem")" = 644 ] || fail "cafile.pem mode"
+[ "$(mode "$MODES/wss.pem")" = 600 ] || fail "wss.pem mode"
+for f in agent.pem cafile.pem wss.pem; do
+	cmp -s "$TLS/$f" "$MODES/$f" || fail "$f differs from a fresh bundle"
+done
+[ "$(names "$MODES")" = "agent.pem cafile.pem wss.pem " ] ||
+    fail "other files in $MODES: $(names "$MODES")"
+end
+
+begin "bundle: --cert/--key/--chain files: written"
+mkdir "$T/tlsfiles"
+c bundle --ca-file "$ROOT" --cert "$F/rsa.pem" --key "$F/rsa.key" \
+    --chain "$F/int.pem" -o "$T/tlsfiles"
+expect_rc 0
+for f in agent.pem cafile.pem wss.pem; do
+	cmp -s "$TLS/$f" "$T/tlsfiles/$f" || fail "$f differs from the lineage's"
+done
+end
+
+begin "bundle: output dir does not exist: failed (1) naming it"
+c bundle --ca-file "$ROOT" "$GOOD" -o "$T/nonexistent"
+expect_rc 1
+expect_out "$T/nonexistent"
+[ ! -e "$T/nonexistent" ] || fail "$T/nonexistent was created"
+end
+
+begin "bundle: unknown option: usage (2)"
+c bundle --bogus "$GOOD" -o "$T/tls"
+expect_rc 2
+expect_out "bogus"
+end
+
+begin "bundle: no -o: usage (2)"
+c bundle --ca-file "$ROOT" "$GOOD"
+expect_rc 2
+end
+
+# ------------------------------------------------- check, installed kind
+
+begin "check: the bundle's output dir (installed): OK"
+c check --ca-file "$ROOT" "$TLS"
+expect_rc 0
+expect_out "$TLS: OK"
+end
+
+begin "check --json: installed kind"
+c check --json --ca-file "$ROOT" "$TLS"
+expect_rc 0
+expect_json 'j["paths"][0]["kind"] == "installed" and
+    j["paths"][0]["status"] == "OK"' "json: kind installed, OK"
+end
+
+begin "check --nagios: lineage and installed dir: one perfdata label each"
+c check --nagios --ca-file "$ROOT" "$GOOD" "$TLS"
+expect_rc 0
+[ "$(wc -l <"$OUT")" -eq 1 ] || fail "stdout is not exactly one line"
+case $(head -n 1 "$OUT") in
+"FSCERT OK"*"|"*"days_$NAME"*"days_tls"*) ;;
+*) fail "not 'FSCERT OK ...|...days_$NAME...days_tls...'" ;;
+esac
+end
+
+# wss.pem carries the right leaf and chain but another key.
+TW=$T/tamper-key
+cp -rp "$TLS" "$TW"
+cat "$F/rsa.pem" "$F/int.pem" "$F/rsa2.key" >"$TW/wss.pem"
+
+begin "check: installed wss.pem with another key: CRITICAL naming wss.pem"
+c check --ca-file "$ROOT" "$TW"
+expect_rc 2
+expect_out "wss.pem"
+end
+
+begin "check --json: installed wss.pem with another key: a finding on it"
+c check --json --ca-file "$ROOT" "$TW"
+expect_rc 2
+expect_json 'any(f["rule"] in ("set-mismatch", "key-mismatch") and
+    "wss.pem" in f["message"] for f in j["paths"][0]["findings"])' \
+    "json: no set-mismatch/key-mismatch finding naming wss.pem"
+end
+
+# wss.pem is sound on its own (another leaf with its key) but is not the
+# set agent.pem and cafile.pem belong to.
+TS=$T/tamper-set
+cp -rp "$TLS" "$TS"
+cat "$F/rsa2.pem" "$F/int.pem" "$F/rsa2.key" >"$TS/wss.pem"
+
+begin "check: installed wss.pem of another leaf: set-mismatch"
+c check --json --ca-file "$ROOT" "$TS"
+expect_rc 2
+expect_json '"set-mismatch" in rules(j["paths"][0]) and
+    any("wss.pem" in f["message"] for f in j["paths"][0]["findings"]
+    if f["rule"] == "set-mismatch")' \
+    "json: no set-mismatch finding naming wss.pem"
+end
+
+begin "check: installed wss.pem of another leaf: text names wss.pem"
+c check --ca-file "$ROOT" "$TS"
+expect_rc 2
+expect_out "wss.pem" "$TS: CRITICAL"
+end
+
+echo "$npass passed, $nfail failed"
+[ "$nfail" -eq 0 ]

@@ -1,0 +1,20 @@
+#!/bin/sh
+# test/run.sh: install what the tests need, build, and run the whole
+# suite: unit tests (cmocka), CLI and man page tests, the TLS serving
+# tests, certbot + pebble end to end, and a short fuzz run.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+scripts/deps.sh test
+build=${BUILD_DIR:-build}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j"$(nproc)"
+ctest --test-dir "$build" --output-on-failure -j"$(nproc)"
+
+# libFuzzer needs clang: a build of its own.
+fuzzsecs=${FUZZ_SECONDS:-30}
+CC=clang cmake -S . -B "$build-fuzz" -DFSCERT_FUZZ=ON -DFSCERT_TESTS=OFF \
+    >/dev/null
+cmake --build "$build-fuzz" -j"$(nproc)"
+fuzz/run.sh "$build-fuzz" "$fuzzsecs"
+echo "test/run.sh: all passed"
