@@ -12,6 +12,8 @@ struct globals {
 	int		 verbose;	/* -v */
 	int		 quiet;		/* -q */
 	int		 json;		/* --json */
+	char		*esl_password;	/* from FSCERT_ESL_PASSWORD */
+	int		 warned_password;
 };
 
 int	cmd_check(int argc, char **argv, struct globals *g);
@@ -19,6 +21,7 @@ int	cmd_bundle(int argc, char **argv, struct globals *g);
 int	cmd_deploy(int argc, char **argv, struct globals *g);
 int	cmd_status(int argc, char **argv, struct globals *g);
 int	cmd_vars(int argc, char **argv, struct globals *g);
+int	cmd_reload(int argc, char **argv, struct globals *g);
 
 /* The target-selecting options that deploy, status and vars share. */
 enum {
@@ -47,6 +50,47 @@ struct tflags {
 	size_t		 nhosts;
 	int		 move_shadowing;
 };
+
+/* The reload options that deploy and reload share. */
+enum {
+	RF_ESL = 1100, RF_PROFILE, RF_VERIFY, RF_MAX_WAIT
+};
+#define RFLAGS_LONGOPTS \
+	{ "esl", required_argument, NULL, RF_ESL },			\
+	{ "profile", required_argument, NULL, RF_PROFILE },		\
+	{ "verify", required_argument, NULL, RF_VERIFY },		\
+	{ "max-wait", required_argument, NULL, RF_MAX_WAIT }
+
+struct rflags {
+	const char	*esl;		/* HOST:PORT */
+	const char	*profiles[FSCERT_MAX_PROFILES];
+	size_t		 nprofiles;
+	const char	*verify[FSCERT_MAX_VERIFY];
+	size_t		 nverify;
+	int		 max_wait;	/* -1: from the config */
+	int		 force;
+};
+
+/* Take option c if it is a reload flag: 1 taken, 0 not ours, -1 bad. */
+int	rflags_opt(struct rflags *f, int c, const char *arg);
+
+/* The reload options for t: config, then flags (host: buffer for --esl). */
+void	reload_opts_for(struct globals *g, struct fscert_config *cfg,
+	    struct fscert_target *t, const struct rflags *rf,
+	    struct fscert_reload_opts *o, char *host, size_t hlen);
+
+/*
+ * Reload FreeSWITCH for target t and verify; prints; sets or clears the
+ * pending marker.  jout: a JSON object to add "reload" to, or NULL.
+ * Returns 0 done, 1 failed, 75 deferred.
+ */
+struct json_t;
+int	run_reload(struct globals *g, struct fscert_config *cfg,
+	    struct fscert_target *t, const struct rflags *rf, int vars_changed,
+	    struct json_t *jout);
+
+/* The worse of two exit statuses: 1 (failed) > 75 (deferred) > 0. */
+int	worse(int a, int b);
 
 /* Take option c if it is a target flag: 1 taken, 0 not ours, -1 bad. */
 int	tflags_opt(struct tflags *f, int c, const char *arg);

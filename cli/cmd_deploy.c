@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 
 static int
@@ -20,7 +22,9 @@ deploy_usage(void)
 	    "[--host NAME]... [--ca-file FILE]\n"
 	    "                     [--owner USER] [--group GROUP] "
 	    "[--move-shadowing] [--dry-run] [--no-reload]\n"
-	    "                     [--force]\n");
+	    "                     [--esl HOST:PORT] [--profile NAME]... "
+	    "[--verify HOST:PORT]...\n"
+	    "                     [--max-wait SECONDS] [--force]\n");
 	return 2;
 }
 
@@ -83,11 +87,37 @@ report(const struct fscert_target *t, const struct fscert_deploy_result *r,
 		    t->cert_dir, FSCERT_STATE_DIR);
 }
 
+static json_t *
+result_json(const struct fscert_target *t, const struct fscert_deploy_result *r)
+{
+	json_t *o, *files = json_array();
+	int j;
+
+	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b}", "target", t->name,
+	    "status", fscert_deploy_status_name(r->status), "cert_dir",
+	    t->cert_dir ? t->cert_dir : "", "leaf_sha256", r->leaf_sha256,
+	    "findings", findings_json(r->report), "vars_changed",
+	    r->vars_changed);
+	if (o == NULL || files == NULL)
+		errx(1, "out of memory");
+	for (j = 0; j < FSCERT_OUT__MAX; j++)
+		if (r->inst.changed[j])
+			json_array_append_new(files,
+			    json_string(fscert_out_name(j)));
+	json_object_set_new(o, "files_written", files);
+	json_object_set_new(o, "vars_include", json_string(
+	    r->include == FSCERT_INC_ADDED ? "added" :
+	    r->include == FSCERT_INC_PRESENT ? "present" :
+	    r->include == FSCERT_INC_FUSIONPBX ? "fusionpbx" : "none"));
+	return o;
+}
+
 int
 cmd_deploy(int argc, char **argv, struct globals *g)
 {
 	static const struct option opts[] = {
 		TFLAGS_LONGOPTS,
+		RFLAGS_LONGOPTS,
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "no-reload", no_argument, NULL, 'R' },
 		{ "force", no_argument, NULL, 'f' },
@@ -100,13 +130,18 @@ cmd_deploy(int argc, char **argv, struct globals *g)
 	struct fscert_config cfg;
 	struct fscert_err e;
 	struct tflags f;
+	struct rflags rf;
+	json_t *root = NULL, *arr = NULL, *jo = NULL;
 	size_t n = 0, i, j;
-	int c, rc = 0, sr;
+	int c, rc = 0, sr, no_reload = 0, pending, pvars;
 
 	memset(&o, 0, sizeof(o));
 	memset(&f, 0, sizeof(f));
+	memset(&rf, 0, sizeof(rf));
+	rf.max_wait = -1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if ((sr = tflags_opt(&f, c, optarg)) == 1)
+		if ((sr = tflags_opt(&f, c, optarg)) == 1 ||
+		    (sr == 0 && (sr = rflags_opt(&rf, c, optarg)) == 1))
 			continue;
 		if (sr == -1)
 			return deploy_usage();
@@ -115,10 +150,12 @@ cmd_deploy(int argc, char **argv, struct globals *g)
 			o.dry_run = 1;
 			break;
 		case 'R':
-			/* Reloading is not part of deploy yet: a no-op. */
+			no_reload = 1;
 			break;
 		case 'f':
+			/* Rewrite even when current, and restart at once. */
 			o.force = 1;
+			rf.force = 1;
 			break;
 		case 'h':
 			(void)deploy_usage();
@@ -140,6 +177,9 @@ cmd_deploy(int argc, char **argv, struct globals *g)
 		fscert_config_free(&cfg);
 		return 1;
 	}
+	if (g->json && ((root = json_object()) == NULL ||
+	    (arr = json_array()) == NULL))
+		errx(1, "out of memory");
 	for (i = 0; i < n; i++) {
 		fscert_err_clear(&e);
 		if (fscert_deploy(sel[i], &cfg, &o, &r, &e) == -1) {
@@ -150,9 +190,37 @@ cmd_deploy(int argc, char **argv, struct globals *g)
 					    r.report->findings[j].msg);
 			warnx("deploy: %s: %s", sel[i]->name, e.msg);
 			rc = 1;
-		} else
+			if (root != NULL) {
+				jo = result_json(sel[i], &r);
+				json_object_set_new(jo, "error",
+				    json_string(e.msg));
+				json_array_append_new(arr, jo);
+			}
+			fscert_deploy_result_free(&r);
+			continue;
+		}
+		if (!g->json)
 			report(sel[i], &r, &o, g);
+		jo = root != NULL ? result_json(sel[i], &r) : NULL;
+		/*
+		 * Reload when something changed, or when an earlier run
+		 * deferred it; nothing changed and nothing pending: nothing
+		 * is reloaded.
+		 */
+		pending = fscert_install_pending(sel[i]->cert_dir, &pvars);
+		if (!no_reload && !o.dry_run && (r.status ==
+		    FSCERT_DEPLOY_DONE || pending))
+			rc = worse(rc, run_reload(g, &cfg, sel[i], &rf,
+			    r.vars_changed || r.include == FSCERT_INC_ADDED ||
+			    pvars, jo));
+		if (jo != NULL)
+			json_array_append_new(arr, jo);
 		fscert_deploy_result_free(&r);
+	}
+	if (root != NULL) {
+		json_object_set_new(root, "targets", arr);
+		json_object_set_new(root, "exit", json_integer(rc));
+		json_print(root);
 	}
 	free(sel);
 	fscert_config_free(&cfg);

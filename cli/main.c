@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "cli.h"
 
 static const struct cmd {
@@ -30,6 +32,9 @@ static const struct cmd {
 	    "              [--owner USER] [--group GROUP] [--move-shadowing] "
 	    "[--dry-run]\n"
 	    "              [--no-reload] [--force]" },
+	{ "reload", cmd_reload, "reload [--target NAME] [--esl HOST:PORT] "
+	    "[--profile NAME]... [--verify HOST:PORT]...\n"
+	    "              [--max-wait SECONDS] [--force]" },
 	{ "status", cmd_status, "status [--target NAME] [--json]" },
 	{ "vars", cmd_vars, "vars [--target NAME] [--cert-dir DIR] "
 	    "[--conf-dir DIR] [--write]" },
@@ -82,6 +87,24 @@ parse_days(const char *s)
 	return (int)v;
 }
 
+/*
+ * The event-socket password may come from FSCERT_ESL_PASSWORD: keep a
+ * copy, then wipe the variable's bytes and drop it, so that it is not
+ * left in /proc/PID/environ nor passed to anything we run.
+ */
+static void
+take_password(struct globals *g)
+{
+	char *v = getenv("FSCERT_ESL_PASSWORD");
+
+	if (v == NULL)
+		return;
+	if ((g->esl_password = strdup(v)) == NULL)
+		err(1, "out of memory");
+	OPENSSL_cleanse(v, strlen(v));
+	(void)unsetenv("FSCERT_ESL_PASSWORD");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -96,6 +119,7 @@ main(int argc, char **argv)
 	int c;
 
 	memset(&g, 0, sizeof(g));
+	take_password(&g);
 	/* "+": stop at the command name; its options are its own. */
 	while ((c = getopt_long(argc, argv, "+c:vqh", opts, NULL)) != -1) {
 		switch (c) {
@@ -137,7 +161,12 @@ main(int argc, char **argv)
 			continue;
 		/* glibc resets getopt with optind = 0. */
 		optind = 0;
-		return cmds[i].fn(argc, argv, &g);
+		c = cmds[i].fn(argc, argv, &g);
+		if (g.esl_password != NULL) {
+			OPENSSL_cleanse(g.esl_password, strlen(g.esl_password));
+			free(g.esl_password);
+		}
+		return c;
 	}
 	warnx("'%s' is not a command; see 'fscert --help'", argv[0]);
 	return 2;

@@ -134,6 +134,10 @@ targets_select(struct globals *g, struct tflags *f, struct fscert_config *cfg,
 		warnx("%s", e.msg);
 		return -1;
 	}
+	/* FSCERT_ESL_PASSWORD when the file has none. */
+	if (cfg->esl_password == NULL && g->esl_password != NULL &&
+	    (cfg->esl_password = strdup(g->esl_password)) == NULL)
+		err(1, "out of memory");
 	if ((f->cert != NULL) != (f->key != NULL)) {
 		warnx("--cert and --key go together");
 		return -2;

@@ -25,6 +25,9 @@ static const char *const code_names[FSCERT__MAX] = {
 	[FSCERT_ENOMEM] = "nomem",
 	[FSCERT_EUSAGE] = "usage",
 	[FSCERT_EREFUSED] = "refused",
+	[FSCERT_EPROTO] = "protocol",
+	[FSCERT_EDEFERRED] = "deferred",
+	[FSCERT_EVERIFY] = "verify",
 };
 
 void

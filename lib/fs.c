@@ -40,6 +40,7 @@ read_fd(int fd, const char *what, size_t cap, unsigned char **buf,
 		    what);
 		goto out;
 	}
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	/* Refuse by size before reading a byte, and again while reading. */
 	if ((size_t)st->st_size > cap) {
 		fscert_err_set(err, FSCERT_ETOOBIG,
@@ -90,7 +91,9 @@ fs_read_capped(const char *path, const char *name, size_t cap,
 
 	*buf = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO must not hang us before fstat says no. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK);
 	if (fd == -1) {
 		if (errno == ENOENT)
 			return fscert_err_set(err, FSCERT_ENOENT,
@@ -212,7 +215,8 @@ fs_read_at(int dirfd, const char *dirname, const char *name,
 	*buf = NULL;
 	*len = 0;
 	(void)snprintf(what, sizeof(what), "%s/%s", dirname, name);
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK);
 	if (fd == -1) {
 		if (errno == ENOENT)
 			return 0;

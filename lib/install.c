@@ -548,3 +548,59 @@ out:
 	(void)close(dfd);
 	return rc;
 }
+
+int
+fscert_install_set_pending(const char *cert_dir, int on, int vars,
+    struct fscert_err *err)
+{
+	char what[PATH_MAX], tmp[NAME_MAX + 1];
+	const char *text = vars ? "vars=1\n" : "vars=0\n";
+	int dfd, sfd = -1, rc = -1;
+
+	if ((dfd = open_dir(cert_dir, NULL, err)) == -1)
+		return -1;
+	(void)snprintf(what, sizeof(what), "%s/%s", cert_dir, FSCERT_STATE_DIR);
+	if ((sfd = open_subdir(dfd, cert_dir, FSCERT_STATE_DIR, err)) == -1)
+		goto out;
+	if (!on) {
+		if (unlinkat(sfd, "pending", 0) == -1 && errno != ENOENT) {
+			fscert_err_sys(err, FSCERT_EIO, "%s/pending", what);
+			goto out;
+		}
+	} else {
+		if (fs_write_temp(sfd, what, "pending", 0600, (uid_t)-1,
+		    (gid_t)-1, text, strlen(text), tmp, sizeof(tmp), err) == -1)
+			goto out;
+		if (renameat(sfd, tmp, sfd, "pending") == -1) {
+			fscert_err_sys(err, FSCERT_EIO, "%s/pending", what);
+			(void)unlinkat(sfd, tmp, 0);
+			goto out;
+		}
+	}
+	(void)fsync(sfd);
+	rc = 0;
+out:
+	if (sfd != -1)
+		(void)close(sfd);
+	(void)close(dfd);
+	return rc;
+}
+
+int
+fscert_install_pending(const char *cert_dir, int *vars)
+{
+	struct fscert_buf b;
+	char path[PATH_MAX];
+	int rc;
+
+	*vars = 0;
+	(void)snprintf(path, sizeof(path), "%s/%s", cert_dir,
+	    FSCERT_STATE_DIR);
+	if (fscert_install_read(path, "pending", &b, NULL) == -1 ||
+	    b.data == NULL)
+		return 0;
+	*vars = strstr((char *)b.data, "vars=1") != NULL;
+	rc = 1;
+	fscert_buf_free(&b);
+	return rc;
+}

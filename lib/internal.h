@@ -48,4 +48,26 @@ char	*fs_join(const char *dir, const char *name);
 /* strdup that sets err on failure. */
 char	*fs_strdup(const char *s, struct fscert_err *err);
 
+struct addrinfo;
+
+/* Milliseconds on the monotonic clock. */
+long	conn_now_ms(void);
+
+/*
+ * A TCP socket connected to ai within timeout_ms (non-blocking connect
+ * and poll), left non-blocking and close-on-exec; -1 with errno set.
+ */
+int	conn_connect(const struct addrinfo *ai, int timeout_ms);
+
+/*
+ * Connect to host:port (numeric or a name) within timeout_ms; -1 with
+ * err naming "host:port".
+ */
+int	conn_dial(const char *host, int port, int timeout_ms,
+	    struct fscert_err *err);
+
+/* "host:port", or "[v6]:port", into buf. */
+const char *conn_endpoint(char *buf, size_t len, const char *host,
+	    int port);
+
 #endif /* FSCERT_INTERNAL_H */

@@ -302,9 +302,12 @@ fscert_lineage_open_dir(const char *dir, struct fscert_err *err)
 	    (l->root = tree_root(realdir, kind, err)) == NULL)
 		goto err;
 	for (i = 0; i < n; i++) {
-		/* Only chain.pem and fullchain.pem may be absent. */
+		/*
+		 * Only chain.pem and fullchain.pem may be absent, and
+		 * wss.pem (SIP-TLS without WebRTC; validation warns).
+		 */
 		int optional = roles[i] == FSCERT_F_CHAIN ||
-		    roles[i] == FSCERT_F_FULLCHAIN;
+		    roles[i] == FSCERT_F_FULLCHAIN || roles[i] == FSCERT_F_WSS;
 
 		if (set_file(l, roles[i], dir, NULL, err) == -1 ||
 		    read_file(&l->files[roles[i]], l->root, optional,

@@ -583,6 +583,12 @@ rule_installed(struct vctx *v)
 
 	if (l->kind != FSCERT_KIND_INSTALLED)
 		return 0;
+	if (w == NULL) {
+		ADD(v, FSCERT_R_SET_MISMATCH, FSCERT_SEV_WARN, 0,
+		    "wss.pem: missing; with a WSS binding FreeSWITCH makes "
+		    "a self-signed one");
+		return 0;
+	}
 	if (sk_X509_num(w->certs) == 0 ||
 	    X509_cmp(sk_X509_value(w->certs, 0), l->leaf) != 0)
 		ADD(v, FSCERT_R_SET_MISMATCH, FSCERT_SEV_CRIT, 1,

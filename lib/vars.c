@@ -143,10 +143,11 @@ is_our_include(const char *s, const char *e, const char *fragment)
 	n = (size_t)snprintf(want, sizeof(want), "data=\"%s\"", fragment);
 	if (n >= sizeof(want))
 		return 0;
-	for (p = s; p + 13 <= e; p++)
+	/* The text is not NUL-terminated: every compare stays before e. */
+	for (p = s; p + 14 <= e; p++)
 		if (strncasecmp(p, "<X-PRE-PROCESS", 14) == 0)
 			break;
-	if (p + 13 > e)
+	if (p + 14 > e)
 		return 0;
 	for (; p + n <= e; p++)
 		if (memcmp(p, want, n) == 0)

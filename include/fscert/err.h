@@ -31,6 +31,9 @@ enum fscert_code {
 	FSCERT_ENOMEM,
 	FSCERT_EUSAGE,		/* bad argument from the caller */
 	FSCERT_EREFUSED,	/* validation refused the lineage */
+	FSCERT_EPROTO,		/* the peer answered with an error */
+	FSCERT_EDEFERRED,	/* reload deferred: calls in progress */
+	FSCERT_EVERIFY,		/* the new certificate is not served */
 	FSCERT__MAX
 };
 

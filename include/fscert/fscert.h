@@ -13,6 +13,9 @@
 #include "fscert/vars.h"
 #include "fscert/install.h"
 #include "fscert/deploy.h"
+#include "fscert/esl.h"
+#include "fscert/probe.h"
+#include "fscert/reload.h"
 
 #define FSCERT_VERSION	"0.1.0"
 

@@ -100,6 +100,16 @@ int	fscert_install_file(const char *dir, const char *name,
 int	fscert_install_read(const char *dir, const char *name,
 	    struct fscert_buf *out, struct fscert_err *err);
 
+/*
+ * The pending-reload marker (CERT_DIR/.fscert/pending): set when a
+ * reload was deferred, so that fscert reload and the next timer run
+ * retry it.  vars: the vars fragment changed too (reloadxml needed).
+ * fscert_install_pending returns 1 (with *vars) when set, 0 when not.
+ */
+int	fscert_install_set_pending(const char *cert_dir, int on, int vars,
+	    struct fscert_err *err);
+int	fscert_install_pending(const char *cert_dir, int *vars);
+
 /* Put the set kept in .fscert/prev/ back, the same safe way. */
 int	fscert_install_rollback(const struct fscert_install_opts *o,
 	    struct fscert_err *err);

@@ -41,8 +41,10 @@ struct fscert_pem {
 /*
  * Parse len bytes of buf, which came from the file called name (used
  * only in messages).  Returns a new struct fscert_pem that the caller
- * releases with fscert_pem_free, or NULL with err set.  A buffer with no
- * block at all is FSCERT_EPARSE (or FSCERT_EDER when it looks like DER).
+ * releases with fscert_pem_free, or NULL with err set.  A buffer with
+ * text but no block is FSCERT_EPARSE (FSCERT_EDER when it looks like
+ * DER); an empty (or all white space) one gives an empty result, so that
+ * the caller can name what is missing ("chain.pem: holds no ...").
  */
 struct fscert_pem *fscert_pem_parse(const char *name, const void *buf,
 	    size_t len, struct fscert_err *err);

@@ -1,0 +1,109 @@
+/*
+ * cmd_reload.c: fscert reload: make FreeSWITCH load what is installed
+ * and verify it is served, for every target (or --target), including a
+ * reload an earlier deploy deferred.  Exit 0 done, 1 failed, 2 usage,
+ * 75 deferred.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+
+static int
+reload_usage(void)
+{
+	fprintf(stderr, "usage: fscert reload [--target NAME] [--cert-dir DIR] "
+	    "[--host NAME] [--esl HOST:PORT]\n"
+	    "                     [--profile NAME]... [--verify HOST:PORT]... "
+	    "[--max-wait SECONDS] [--force]\n");
+	return 2;
+}
+
+/* Exit statuses in order of badness: 0 < 75 (deferred) < 1 (failed). */
+int
+worse(int a, int b)
+{
+	if (a == 1 || b == 1)
+		return 1;
+	if (a == 75 || b == 75)
+		return 75;
+	return a > b ? a : b;
+}
+
+int
+cmd_reload(int argc, char **argv, struct globals *g)
+{
+	static const struct option opts[] = {
+		TFLAGS_LONGOPTS,
+		RFLAGS_LONGOPTS,
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct fscert_target **sel = NULL;
+	struct fscert_config cfg;
+	struct tflags f;
+	struct rflags rf;
+	json_t *root = NULL, *arr = NULL, *o = NULL;
+	size_t n = 0, i;
+	int c, sr, vars, rc = 0;
+
+	memset(&f, 0, sizeof(f));
+	memset(&rf, 0, sizeof(rf));
+	rf.max_wait = -1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if ((sr = tflags_opt(&f, c, optarg)) == 1 ||
+		    (sr == 0 && (sr = rflags_opt(&rf, c, optarg)) == 1))
+			continue;
+		if (sr == -1)
+			return reload_usage();
+		if (c == 'f')
+			rf.force = 1;
+		else if (c == 'h') {
+			(void)reload_usage();
+			return 0;
+		} else
+			return reload_usage();
+	}
+	if (optind != argc)
+		return reload_usage();
+	/* A cert dir alone names a target: reload needs no lineage. */
+	if (f.target == NULL && f.lineage == NULL && f.cert == NULL &&
+	    f.cert_dir != NULL)
+		f.lineage = f.cert_dir;
+	sr = targets_select(g, &f, &cfg, &sel, &n);
+	if (sr < 0) {
+		fscert_config_free(&cfg);
+		return sr == -2 ? reload_usage() : 1;
+	}
+	if (g->json && ((root = json_object()) == NULL ||
+	    (arr = json_array()) == NULL))
+		errx(1, "out of memory");
+	for (i = 0; i < n; i++) {
+		if (sel[i]->cert_dir == NULL) {
+			warnx("reload: %s: no cert_dir", sel[i]->name);
+			rc = 1;
+			continue;
+		}
+		(void)fscert_install_pending(sel[i]->cert_dir, &vars);
+		if (g->json && (o = json_pack("{s:s}", "target",
+		    sel[i]->name)) == NULL)
+			errx(1, "out of memory");
+		rc = worse(rc, run_reload(g, &cfg, sel[i], &rf, vars, o));
+		if (o != NULL)
+			json_array_append_new(arr, o);
+	}
+	if (root != NULL) {
+		json_object_set_new(root, "targets", arr);
+		json_object_set_new(root, "exit", json_integer(rc));
+		json_print(root);
+	}
+	free(sel);
+	fscert_config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,176 @@
+/*
+ * reload_run.c: run the reload + verify of one target and print what
+ * happened; shared by deploy and reload.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+
+int
+rflags_opt(struct rflags *f, int c, const char *arg)
+{
+	char *end;
+	long v;
+
+	switch (c) {
+	case RF_ESL:
+		f->esl = arg;
+		break;
+	case RF_PROFILE:
+		if (f->nprofiles >= FSCERT_MAX_PROFILES) {
+			warnx("more than %d --profile names",
+			    FSCERT_MAX_PROFILES);
+			return -1;
+		}
+		f->profiles[f->nprofiles++] = arg;
+		break;
+	case RF_VERIFY:
+		if (f->nverify >= FSCERT_MAX_VERIFY) {
+			warnx("more than %d --verify endpoints",
+			    FSCERT_MAX_VERIFY);
+			return -1;
+		}
+		f->verify[f->nverify++] = arg;
+		break;
+	case RF_MAX_WAIT:
+		v = strtol(arg, &end, 10);
+		if (*arg == '\0' || *end != '\0' || v < 0 || v > 86400) {
+			warnx("--max-wait: '%s' is not a number of seconds "
+			    "(0-86400)", arg);
+			return -1;
+		}
+		f->max_wait = (int)v;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+static json_t *
+steps_json(const struct fscert_reload_result *r)
+{
+	json_t *a = json_array(), *served = json_array(), *o;
+	size_t i;
+
+	if (a == NULL || served == NULL)
+		errx(1, "out of memory");
+	for (i = 0; i < r->nsteps; i++)
+		json_array_append_new(a, json_pack("{s:s, s:I, s:b, s:s}",
+		    "step", r->steps[i].what, "ms", (json_int_t)r->steps[i].ms,
+		    "ok", r->steps[i].ok, "detail", r->steps[i].detail));
+	for (i = 0; i < r->nserved; i++)
+		json_array_append_new(served, json_pack("{s:s, s:b, s:s, s:i}",
+		    "endpoint", r->served[i].endpoint, "ok", r->served[i].ok,
+		    "leaf_sha256", r->served[i].sha256[0], "certificates",
+		    r->served[i].nserved));
+	o = json_pack("{s:s, s:s, s:o, s:o}", "status",
+	    fscert_reload_status_name(r->status), "method", r->method,
+	    "steps", a, "served", served);
+	if (o != NULL && r->warning[0])
+		json_object_set_new(o, "warning", json_string(r->warning));
+	return o;
+}
+
+void
+reload_opts_for(struct globals *g, struct fscert_config *cfg,
+    struct fscert_target *t, const struct rflags *rf,
+    struct fscert_reload_opts *o, char *host, size_t hlen)
+{
+	int dflt;
+
+	fscert_reload_opts_from(o, cfg, t, &dflt);
+	if (rf->esl != NULL) {
+		struct fscert_err e;
+
+		fscert_err_clear(&e);
+		if (fscert_parse_hostport(rf->esl, host, hlen, &o->esl_port,
+		    &e) == -1)
+			errx(2, "--esl: %s", e.msg);
+		o->esl_host = host;
+	}
+	if (rf->nprofiles > 0) {
+		o->profiles = rf->profiles;
+		o->nprofiles = rf->nprofiles;
+	}
+	if (rf->nverify > 0) {
+		o->verify = rf->verify;
+		o->nverify = rf->nverify;
+	}
+	if (rf->max_wait >= 0)
+		o->max_wait = rf->max_wait;
+	if (rf->force)
+		o->force = 1;
+	if (dflt && !g->quiet && !g->warned_password) {
+		warnx("warning: no event-socket password configured: using "
+		    "FreeSWITCH's well-known default");
+		g->warned_password = 1;
+	}
+}
+
+int
+run_reload(struct globals *g, struct fscert_config *cfg,
+    struct fscert_target *t, const struct rflags *rf, int vars_changed,
+    json_t *jout)
+{
+	struct fscert_install_opts io;
+	struct fscert_reload_opts o;
+	struct fscert_reload_result *r;
+	struct fscert_err e, perr;
+	char host[256];
+	size_t i;
+	int rc;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		err(1, "out of memory");
+	fscert_err_clear(&e);
+	fscert_err_clear(&perr);
+	reload_opts_for(g, cfg, t, rf, &o, host, sizeof(host));
+	o.vars_changed = vars_changed;
+	memset(&io, 0, sizeof(io));
+	io.cert_dir = t->cert_dir;
+	o.rollback = &io;
+
+	rc = fscert_reload(&o, r, &e);
+	if (g->verbose)
+		for (i = 0; i < r->nsteps; i++)
+			fprintf(stderr, "fscert: %s: %-28s %6ld ms  %s%s\n",
+			    t->name, r->steps[i].what, r->steps[i].ms,
+			    r->steps[i].ok ? "" : "FAILED ",
+			    r->steps[i].detail);
+	if (jout != NULL)
+		json_object_set_new(jout, "reload", steps_json(r));
+	if (r->warning[0] && !g->quiet)
+		warnx("warning: %s: %s", t->name, r->warning);
+	switch (r->status) {
+	case FSCERT_RELOAD_OK:
+		(void)fscert_install_set_pending(t->cert_dir, 0, 0, &perr);
+		if (!g->quiet && !g->json)
+			for (i = 0; i < r->nserved; i++)
+				printf("%s: %s serves %.16s... (%s)\n", t->name,
+				    r->served[i].endpoint, r->served[i].sha256[0],
+				    r->method);
+		rc = 0;
+		break;
+	case FSCERT_RELOAD_DEFERRED:
+		if (fscert_install_set_pending(t->cert_dir, 1, vars_changed,
+		    &perr) == -1)
+			warnx("%s: %s", t->name, perr.msg);
+		warnx("%s: %s", t->name, e.msg);
+		rc = 75;
+		break;
+	default:
+		warnx("reload: %s: %s%s", t->name, e.msg, r->status ==
+		    FSCERT_RELOAD_ROLLED_BACK ? "; the previous set was put "
+		    "back" : "");
+		rc = 1;
+	}
+	free(r);
+	return rc;
+}

@@ -1,0 +1,146 @@
+/*
+ * fscert/reload.h: make a running FreeSWITCH load the installed set,
+ * without dropping a call that did not have to be dropped, and prove
+ * by TLS handshakes that clients now get it (freeswitch-internals.md
+ * 3.2-3.6).
+ *
+ *  1. "api reloadxml" when the vars fragment changed (+OK [Success]).
+ *  2. "api reloadcert" where it exists (FreeSWITCH >= 1.11.1): no call
+ *     is dropped.  Its +OK comes before anything happens.
+ *  3. Else "sofia profile NAME restart", which hangs up every call on
+ *     the profile: only when its in-use count is 0 (polled up to
+ *     max_wait), else deferred; at once with force, or when the served
+ *     certificate expires within force_window_days.  The 10-second
+ *     uptime guard is waited out; then the profile must be RUNNING.
+ *  4. Every endpoint is probed until its leaf is the installed one and
+ *     the intermediate is sent, or a timeout: an old leaf is never
+ *     success.
+ *  5. On a failed verification, with rollback set: the previous set is
+ *     put back, reloaded again, and the failure is reported.
+ */
+#ifndef FSCERT_RELOAD_H
+#define FSCERT_RELOAD_H
+
+#include <stddef.h>
+
+#include "fscert/config.h"
+#include "fscert/err.h"
+#include "fscert/install.h"
+#include "fscert/probe.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma GCC visibility push(default)
+
+#define FSCERT_MAX_PROFILES_SEEN	16
+#define FSCERT_MAX_STEPS		64
+#define FSCERT_MAX_ENDPOINTS		16
+
+/* What "sofia jsonstatus" says of one profile. */
+struct fscert_fsprofile {
+	char	 name[64];
+	char	 state[16];		/* "RUNNING", "DOWN", ... */
+	long	 inuse;			/* -1: not given */
+	char	 tls_host[64];		/* from tls-bind-url, or "" */
+	int	 tls_port;
+	char	 wss_host[64];		/* from wss-bind-url, or "" */
+	int	 wss_port;
+};
+
+struct fscert_fsstatus {
+	struct fscert_fsprofile profiles[FSCERT_MAX_PROFILES_SEEN];
+	size_t	 nprofiles;
+};
+
+/*
+ * Parse the body of "api sofia jsonstatus" (aliases skipped).  Returns
+ * 0, or -1 with err for text that is not that JSON.  For the client and
+ * the fuzzer.
+ */
+int	fscert_jsonstatus_parse(const char *body, struct fscert_fsstatus *st,
+	    struct fscert_err *err);
+
+struct fscert_reload_opts {
+	const char	*cert_dir;	/* the installed set to prove */
+	const char	*esl_host;	/* NULL: 127.0.0.1 then ::1 */
+	int		 esl_port;
+	const char	*esl_password;	/* never logged */
+	int		 esl_timeout_ms;
+	const char *const *profiles;	/* none: those with TLS/WSS, else internal */
+	size_t		 nprofiles;
+	const char *const *verify;	/* HOST:PORT; none: from jsonstatus */
+	size_t		 nverify;
+	const char	*sni;		/* the expected host name, or NULL */
+	int		 vars_changed;	/* reloadxml first */
+	int		 force;		/* restart even with calls up */
+	int		 force_window_days;
+	int		 max_wait;	/* seconds to wait for in-use 0 */
+	int		 poll_ms;	/* in-use polling interval */
+	int		 verify_timeout_ms;
+	int		 running_timeout_ms;
+	int		 custom_ciphers; /* warn: reloadcert drops them */
+	const struct fscert_install_opts *rollback; /* NULL: none */
+};
+
+enum fscert_reload_status {
+	FSCERT_RELOAD_OK,
+	FSCERT_RELOAD_DEFERRED,		/* calls in progress: retry later */
+	FSCERT_RELOAD_FAILED,
+	FSCERT_RELOAD_ROLLED_BACK,	/* failed, previous set restored */
+	FSCERT_RELOAD__MAX
+};
+
+struct fscert_step {
+	char	 what[64];		/* "reloadcert", "verify 127.0.0.1:5061" */
+	long	 ms;			/* how long it took */
+	int	 ok;
+	char	 detail[192];
+};
+
+struct fscert_reload_result {
+	enum fscert_reload_status status;
+	char	 method[16];		/* "reloadcert" or "restart" */
+	struct fscert_step steps[FSCERT_MAX_STEPS];
+	size_t	 nsteps;
+	struct fscert_probe served[FSCERT_MAX_ENDPOINTS]; /* last probes */
+	size_t	 nserved;
+	char	 warning[256];		/* a caveat to report, or "" */
+};
+
+void	fscert_reload_opts_init(struct fscert_reload_opts *o);
+
+/*
+ * Options for target t under config c ([event_socket], [reload], the
+ * target's profile/verify keys; SNI is its first host).  The strings
+ * are borrowed from c and t.  password_is_default is set when no
+ * password was configured and FreeSWITCH's well-known one is used.
+ */
+void	fscert_reload_opts_from(struct fscert_reload_opts *o,
+	    const struct fscert_config *c, const struct fscert_target *t,
+	    int *password_is_default);
+const char *fscert_reload_status_name(enum fscert_reload_status s);
+
+/*
+ * Run the policy above.  Returns 0 when the installed leaf is served
+ * everywhere, -1 with err otherwise (deferred: FSCERT_EDEFERRED; the
+ * endpoint named with what it served: FSCERT_EVERIFY).  r says what was
+ * done, step by step.
+ */
+int	fscert_reload(const struct fscert_reload_opts *o,
+	    struct fscert_reload_result *r, struct fscert_err *err);
+
+/*
+ * Probe every endpoint (o->verify, or discovered over the event socket)
+ * once and store what each serves in r->served.  For fscert status.
+ */
+int	fscert_reload_served(const struct fscert_reload_opts *o,
+	    struct fscert_reload_result *r, struct fscert_err *err);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FSCERT_RELOAD_H */
