@@ -291,6 +291,9 @@ cmd_check(int argc, char **argv, struct globals *g)
 	}
 	p.hosts = hosts;
 	p.nhosts = nhosts;
+	/* One trust store for the whole run, not one per lineage. */
+	if (fscert_policy_load(&p, &e) == -1)
+		goto fail;
 
 	if ((it = calloc((size_t)argc + 1, sizeof(*it))) == NULL)
 		err(EXIT_UNKNOWN, "out of memory");
@@ -330,5 +333,6 @@ out:
 		fscert_report_free(it[i].r);
 	free(it);
 	free(hosts);
+	fscert_policy_clear(&p);
 	return rc;
 }

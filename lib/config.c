@@ -161,12 +161,10 @@ static int
 section_of(const char *s, enum sect *out, const char **tname)
 {
 	*tname = NULL;
-	if (strncmp(s, "target ", 7) == 0) {
-		*tname = s + 7;
+	if (strncmp(s, "target", 6) == 0 && (s[6] == ' ' || s[6] == '\0')) {
+		*tname = s + 6;
 		while (**tname == ' ')
 			(*tname)++;
-		if (**tname == '\0')
-			return -1;
 		*out = S_TARGET;
 		return 0;
 	}
@@ -233,6 +231,8 @@ handler(void *user, const char *section, const char *name,
 		FAIL(ps, "'%s' outside any section", name);
 	if (section_of(section, &s, &tname) == -1)
 		FAIL(ps, "unknown section [%s]", section);
+	if (s == S_TARGET && *tname == '\0')
+		FAIL(ps, "[target] needs a name: [target NAME]");
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (keys[i].sect == s && strcmp(keys[i].name, name) == 0)
 			k = &keys[i];
@@ -249,7 +249,14 @@ handler(void *user, const char *section, const char *name,
 	case T_STR:
 		if (value[0] == '\0')
 			FAIL(ps, "'%s' has no value", name);
-		free(*(char **)(base + k->off));
+		/*
+		 * inih hands an indented line to us as a second value of
+		 * the key above it; for a single value that is an error,
+		 * not a silent replacement.
+		 */
+		if (*(char **)(base + k->off) != NULL)
+			FAIL(ps, "'%s' given twice (an indented line continues "
+			    "the key above it)", name);
 		if ((*(char **)(base + k->off) = strdup(value)) == NULL)
 			FAIL(ps, "out of memory");
 		break;
@@ -264,8 +271,8 @@ handler(void *user, const char *section, const char *name,
 		break;
 	case T_BOOL:
 		if (parse_bool(value, &b) == -1)
-			FAIL(ps, "'%s' must be yes or no, not '%s'", name,
-			    value);
+			FAIL(ps, "'%s' must be yes or no (true/false, on/off, "
+			    "1/0), not '%s'", name, value);
 		*(int *)(base + k->off) = b;
 		break;
 	case T_LIST:
@@ -347,6 +354,36 @@ fscert_config_parse(struct fscert_config *c, FILE *f, const char *name,
 	return 0;
 }
 
+/*
+ * Two targets writing the same vars fragment would rewrite it in turn
+ * on every run (and reload FreeSWITCH each time): refuse the file.
+ */
+static int
+check_targets(const struct fscert_config *c, const char *path,
+    struct fscert_err *err)
+{
+	const struct fscert_target *a, *b;
+	size_t i, j;
+
+	for (i = 0; i < c->ntargets; i++)
+		for (j = i + 1; j < c->ntargets; j++) {
+			a = &c->targets[i];
+			b = &c->targets[j];
+			if (!a->vars || !b->vars || a->conf_dir == NULL ||
+			    b->conf_dir == NULL ||
+			    strcmp(a->conf_dir, b->conf_dir) != 0 ||
+			    strcmp(a->vars_file ? a->vars_file :
+			    FSCERT_VARS_FILE, b->vars_file ? b->vars_file :
+			    FSCERT_VARS_FILE) != 0)
+				continue;
+			return fscert_err_set(err, FSCERT_EPARSE,
+			    "%s: targets '%s' and '%s' write the same vars "
+			    "fragment in %s: give one vars_file, or vars = no",
+			    path, a->name, b->name, a->conf_dir);
+		}
+	return 0;
+}
+
 int
 fscert_config_load(struct fscert_config *c, const char *path,
     int missing_ok, struct fscert_err *err)
@@ -375,6 +412,8 @@ fscert_config_load(struct fscert_config *c, const char *path,
 	rc = fscert_config_parse(c, f, path, err);
 	(void)fclose(f);
 	if (rc == -1)
+		return -1;
+	if (check_targets(c, path, err) == -1)
 		return -1;
 	/* Checked on the stream that was read, not on the name. */
 	if (c->esl_password != NULL && (st.st_mode & (S_IRWXG | S_IRWXO)))

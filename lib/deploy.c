@@ -70,25 +70,39 @@ resolve_owner(const struct fscert_target *t, uid_t *uid, gid_t *gid,
 	return 0;
 }
 
-/* The vars fragment and the include line in vars.xml. */
+/*
+ * Render the vars fragment of t into text (empty when t writes none).
+ * Done before anything is installed: a bad value refuses the deploy.
+ */
 static int
-do_vars(const struct fscert_target *t, const struct fscert_deploy_opts *o,
-    struct fscert_deploy_result *res, struct fscert_err *err)
+render_vars(const struct fscert_target *t, struct fscert_buf *text,
+    struct fscert_err *err)
 {
-	const char *frag = t->vars_file ? t->vars_file : FSCERT_VARS_FILE;
-	struct fscert_buf text = { 0 }, cur = { 0 }, edited = { 0 };
 	char dir[PATH_MAX];
-	int changed, rc = -1;
 
-	res->include = FSCERT_INC_NONE;
 	if (!t->vars || t->conf_dir == NULL)
 		return 0;
 	/* FreeSWITCH resolves a relative tls-cert-dir elsewhere. */
 	if (realpath(t->cert_dir, dir) == NULL)
 		return fscert_err_sys(err, FSCERT_EIO, "%s", t->cert_dir);
-	if (fscert_vars_render(t, dir, &text, err) == -1 ||
-	    fscert_install_file(t->conf_dir, frag, text.data, text.len, 0644,
-	    o->dry_run, &res->vars_changed, err) == -1)
+	return fscert_vars_render(t, dir, text, err);
+}
+
+/* Write the fragment, and the include line into vars.xml. */
+static int
+do_vars(const struct fscert_target *t, const struct fscert_buf *text,
+    const struct fscert_deploy_opts *o, struct fscert_deploy_result *res,
+    struct fscert_err *err)
+{
+	const char *frag = t->vars_file ? t->vars_file : FSCERT_VARS_FILE;
+	struct fscert_buf cur = { 0 }, edited = { 0 };
+	int changed, rc = -1;
+
+	res->include = FSCERT_INC_NONE;
+	if (!t->vars || t->conf_dir == NULL)
+		return 0;
+	if (fscert_install_file(t->conf_dir, frag, text->data, text->len,
+	    0644, o->dry_run, &res->vars_changed, err) == -1)
 		goto out;
 	if (fscert_install_read(t->conf_dir, "vars.xml", &cur, err) == -1)
 		goto out;
@@ -102,16 +116,18 @@ do_vars(const struct fscert_target *t, const struct fscert_deploy_opts *o,
 	    &res->include, err) == -1)
 		goto out;
 	if (res->include == FSCERT_INC_ADDED) {
-		/* The backup first: vars.xml is the admin's file. */
+		/*
+		 * The backup first: vars.xml is the admin's file, and may
+		 * hold passwords: owner-only.
+		 */
 		if (fscert_install_file(t->conf_dir, "vars.xml.fscert-bak",
-		    cur.data, cur.len, 0644, o->dry_run, &changed, err) == -1 ||
+		    cur.data, cur.len, 0600, o->dry_run, &changed, err) == -1 ||
 		    fscert_install_file(t->conf_dir, "vars.xml", edited.data,
 		    edited.len, 0644, o->dry_run, &changed, err) == -1)
 			goto out;
 	}
 	rc = 0;
 out:
-	fscert_buf_free(&text);
 	fscert_buf_free(&cur);
 	fscert_buf_free(&edited);
 	return rc;
@@ -126,6 +142,7 @@ fscert_deploy(const struct fscert_target *t, const struct fscert_config *c,
 	struct fscert_lineage *l = NULL;
 	struct fscert_bundle b;
 	struct fscert_policy p;
+	struct fscert_buf vars = { 0 };
 	char *dh = NULL;
 	int lock = -1, i, rc = -1;
 
@@ -173,7 +190,8 @@ fscert_deploy(const struct fscert_target *t, const struct fscert_config *c,
 	io.dry_run = o->dry_run;
 	io.force = o->force;
 	io.move_shadowing = t->move_shadowing;
-	if (resolve_owner(t, &io.uid, &io.gid, err) == -1)
+	if (resolve_owner(t, &io.uid, &io.gid, err) == -1 ||
+	    render_vars(t, &vars, err) == -1)
 		goto out;
 	io.key_mode = t->group != NULL ? 0640 : 0600;
 
@@ -187,7 +205,7 @@ fscert_deploy(const struct fscert_target *t, const struct fscert_config *c,
 		goto out;
 	for (i = 0; i < FSCERT_OUT__MAX; i++)
 		res->files_changed |= res->inst.changed[i];
-	if (do_vars(t, o, res, err) == -1)
+	if (do_vars(t, &vars, o, res, err) == -1)
 		goto out;
 	res->status = res->files_changed || res->vars_changed ||
 	    res->include == FSCERT_INC_ADDED ? FSCERT_DEPLOY_DONE :
@@ -195,6 +213,7 @@ fscert_deploy(const struct fscert_target *t, const struct fscert_config *c,
 	rc = 0;
 out:
 	fscert_install_unlock(lock);
+	fscert_buf_free(&vars);
 	fscert_bundle_free(&b);
 	free(dh);
 	fscert_lineage_free(l);

@@ -77,6 +77,47 @@ fscert_policy_init(struct fscert_policy *p)
 	p->crit_days = FSCERT_CRIT_DAYS;
 }
 
+/* A store with the policy's trust anchors; NULL with err set. */
+static X509_STORE *
+new_store(const struct fscert_policy *p, struct fscert_err *err)
+{
+	X509_STORE *store;
+
+	if ((store = X509_STORE_new()) == NULL) {
+		fscert_err_ssl(err, "certificate store");
+		return NULL;
+	}
+	if (p->ca_file != NULL) {
+		if (X509_STORE_load_file(store, p->ca_file) != 1) {
+			fscert_err_ssl(err, "%s: cannot load CA file",
+			    p->ca_file);
+			X509_STORE_free(store);
+			return NULL;
+		}
+	} else if (X509_STORE_set_default_paths(store) != 1) {
+		fscert_err_ssl(err, "system certificate store");
+		X509_STORE_free(store);
+		return NULL;
+	}
+	return store;
+}
+
+int
+fscert_policy_load(struct fscert_policy *p, struct fscert_err *err)
+{
+	fscert_policy_clear(p);
+	if ((p->store = new_store(p, err)) == NULL)
+		return -1;
+	return 0;
+}
+
+void
+fscert_policy_clear(struct fscert_policy *p)
+{
+	X509_STORE_free(p->store);
+	p->store = NULL;
+}
+
 void
 fscert_report_free(struct fscert_report *r)
 {
@@ -630,32 +671,25 @@ verify_cb(int ok, X509_STORE_CTX *ctx)
 static int
 rule_trust(struct vctx *v, struct fscert_err *err)
 {
-	X509_STORE *store = NULL;
+	X509_STORE *store = NULL, *own = NULL;
 	X509_STORE_CTX *ctx = NULL;
 	X509 *bad;
 	char a[128];
 	int rc = -1, e, depth;
 
-	if ((store = X509_STORE_new()) == NULL ||
-	    (ctx = X509_STORE_CTX_new()) == NULL) {
+	if ((ctx = X509_STORE_CTX_new()) == NULL) {
 		fscert_err_ssl(err, "certificate store");
 		goto out;
 	}
-	if (v->p->ca_file != NULL) {
-		if (X509_STORE_load_file(store, v->p->ca_file) != 1) {
-			fscert_err_ssl(err, "%s: cannot load CA file",
-			    v->p->ca_file);
-			goto out;
-		}
-	} else if (X509_STORE_set_default_paths(store) != 1) {
-		fscert_err_ssl(err, "system certificate store");
+	if (v->p->store != NULL)
+		store = v->p->store;
+	else if ((store = own = new_store(v->p, err)) == NULL)
 		goto out;
-	}
-	X509_STORE_set_verify_cb(store, verify_cb);
 	if (!X509_STORE_CTX_init(ctx, store, v->l->leaf, v->l->chain)) {
 		fscert_err_ssl(err, "certificate store");
 		goto out;
 	}
+	X509_STORE_CTX_set_verify_cb(ctx, verify_cb);
 	X509_STORE_CTX_set_time(ctx, 0, v->now);
 	if (X509_verify_cert(ctx) == 1) {
 		v->path = X509_STORE_CTX_get1_chain(ctx);
@@ -682,7 +716,7 @@ rule_trust(struct vctx *v, struct fscert_err *err)
 	rc = 0;
 out:
 	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(store);
+	X509_STORE_free(own);
 	return rc;
 }
 

@@ -59,6 +59,7 @@ struct fscert_policy {
 	int		 warn_days;	/* default 20 */
 	int		 crit_days;	/* default 10 */
 	time_t		 now;		/* 0: time(NULL) */
+	X509_STORE	*store;		/* fscert_policy_load, or NULL */
 };
 
 #define FSCERT_WARN_DAYS	20
@@ -93,6 +94,15 @@ struct fscert_report {
 
 /* Fill in defaults (20/10 days, system store, no hosts). */
 void	fscert_policy_init(struct fscert_policy *p);
+
+/*
+ * Load the trust store (ca_file, else the system's) into p once, for a
+ * run over many lineages; without it every validation loads its own.
+ * Returns 0, or -1 with err naming an unusable ca_file.  Release it
+ * with fscert_policy_clear.
+ */
+int	fscert_policy_load(struct fscert_policy *p, struct fscert_err *err);
+void	fscert_policy_clear(struct fscert_policy *p);
 
 /*
  * Validate l under p.  Returns a new report (free with
