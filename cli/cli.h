@@ -123,6 +123,9 @@ struct json_t *findings_json(const struct fscert_report *r);
 /* Print root on stdout, indented, and release it. */
 void	json_print(struct json_t *root);
 
+/* -v and -q after the command too: 1 when c was one of them. */
+int	global_opt(struct globals *g, int c);
+
 /* Parse a non-negative day count; -1 when it is not one. */
 int	parse_days(const char *s);
 

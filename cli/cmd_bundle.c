@@ -47,7 +47,9 @@ cmd_bundle(int argc, char **argv, struct globals *g)
 
 	fscert_policy_init(&p);
 	fscert_err_clear(&e);
-	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hvqo:", opts, NULL)) != -1) {
+		if (global_opt(g, c))
+			continue;
 		switch (c) {
 		case 'H':
 			hosts_add(&hosts, &nhosts, optarg);

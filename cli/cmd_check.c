@@ -230,7 +230,9 @@ cmd_check(int argc, char **argv, struct globals *g)
 
 	fscert_policy_init(&p);
 	fscert_err_clear(&e);
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hvq", opts, NULL)) != -1) {
+		if (global_opt(g, c))
+			continue;
 		switch (c) {
 		case 'H':
 			hosts_add(&hosts, &nhosts, optarg);

@@ -56,7 +56,9 @@ cmd_reload(int argc, char **argv, struct globals *g)
 	memset(&f, 0, sizeof(f));
 	memset(&rf, 0, sizeof(rf));
 	rf.max_wait = -1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hvq", opts, NULL)) != -1) {
+		if (global_opt(g, c))
+			continue;
 		if ((sr = tflags_opt(&f, c, optarg)) == 1 ||
 		    (sr == 0 && (sr = rflags_opt(&rf, c, optarg)) == 1))
 			continue;

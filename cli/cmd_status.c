@@ -78,7 +78,9 @@ cmd_status(int argc, char **argv, struct globals *g)
 	int c, sr, json = g->json, match, rc = 0;
 
 	memset(&f, 0, sizeof(f));
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hvq", opts, NULL)) != -1) {
+		if (global_opt(g, c))
+			continue;
 		if ((sr = tflags_opt(&f, c, optarg)) == 1)
 			continue;
 		if (sr == -1)

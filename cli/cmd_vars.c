@@ -36,7 +36,9 @@ cmd_vars(int argc, char **argv, struct globals *g)
 	int c, sr, write = 0, changed, rc = 0;
 
 	memset(&f, 0, sizeof(f));
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hvq", opts, NULL)) != -1) {
+		if (global_opt(g, c))
+			continue;
 		if ((sr = tflags_opt(&f, c, optarg)) == 1)
 			continue;
 		if (sr == -1)

@@ -63,6 +63,18 @@ hosts_add(const char ***hosts, size_t *n, const char *name)
 	*hosts = h;
 }
 
+int
+global_opt(struct globals *g, int c)
+{
+	if (c == 'v')
+		g->verbose++;
+	else if (c == 'q')
+		g->quiet = 1;
+	else
+		return 0;
+	return 1;
+}
+
 const char *
 with_path(char *buf, size_t len, const char *path, const char *msg)
 {

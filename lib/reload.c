@@ -411,9 +411,16 @@ api(struct rctx *c, const char *cmd, char **body, struct fscert_err *err)
 	long t0 = conn_now_ms();
 	int rc;
 
+	size_t n = 0;
+
 	rc = fscert_esl_api(c->e, cmd, body, err);
-	step(c->r, t0, rc == 0, cmd, "%.*s", rc == 0 ? 120 : 0,
-	    rc == 0 ? *body : "");
+	if (rc == 0) {
+		/* The first line of the reply, for -v and --json. */
+		n = strcspn(*body, "\n");
+		if (n > 120)
+			n = 120;
+	}
+	step(c->r, t0, rc == 0, cmd, "%.*s", (int)n, rc == 0 ? *body : "");
 	return rc;
 }
 
