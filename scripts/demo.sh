@@ -4,8 +4,9 @@
 #
 # Starts a local pebble (Let's Encrypt's ACME test server) on 127.0.0.1, has
 # real certbot issue an ECDSA certificate for sip.example.test and an RSA 2048
-# one for pbx.example.test, then runs `fscert check` on the live lineages and
-# `fscert bundle` to write FreeSWITCH's agent.pem, cafile.pem and wss.pem.
+# one for pbx.example.test, then runs `fscert check` on the live lineages,
+# `fscert bundle` to write FreeSWITCH's agent.pem, cafile.pem and wss.pem, and
+# `fscert deploy` (twice: the second run has nothing to do) and `fscert status`.
 # Everything happens in a scratch directory that is removed at the end
 # (FSCERT_DEMO_KEEP=1 keeps it); /etc/letsencrypt is never written.
 #
@@ -98,3 +99,21 @@ show_run 0 ls -l "$out"
 
 step "fscert check: the installed FreeSWITCH directory"
 show_run "0 1" "$fscert" check --host sip.example.test --ca-file "$root" "$out"
+
+# The main job: deploy the RSA lineage into a FreeSWITCH tree (cert dir
+# and conf dir with a stock-like vars.xml), then again: nothing to do.
+fs=$scratch/freeswitch
+mkdir -p "$fs/tls" "$fs/conf"
+printf '<include>\n  <X-PRE-PROCESS cmd="set" data="domain=$${local_ip_v4}"/>\n</include>\n' \
+    >"$fs/conf/vars.xml"
+step "fscert deploy: install pbx.example.test into $fs/tls and point vars.xml at it"
+show_run 0 "$fscert" deploy --no-reload --host pbx.example.test --ca-file "$root" \
+    --lineage "$pbx" --cert-dir "$fs/tls" --conf-dir "$fs/conf"
+show_run 0 ls -l "$fs/tls" "$fs/conf"
+show_run 0 cat "$fs/conf/vars.xml" "$fs/conf/vars_fscert.xml"
+step "fscert deploy again: already current, nothing written"
+show_run 0 "$fscert" deploy --no-reload --host pbx.example.test --ca-file "$root" \
+    --lineage "$pbx" --cert-dir "$fs/tls" --conf-dir "$fs/conf"
+step "fscert status: lineage against what is installed"
+show_run 0 "$fscert" status --host pbx.example.test --ca-file "$root" \
+    --lineage "$pbx" --cert-dir "$fs/tls"
