@@ -25,6 +25,38 @@ static const char *const kind_names[FSCERT_KIND__MAX] = {
 	"live", "files", "installed",
 };
 
+/*
+ * The paths of every configured target: its lineage, then its cert
+ * dir.  *argvp becomes a new array (the strings belong to cfg).
+ */
+static int
+config_paths(struct globals *g, struct fscert_config *cfg, int *argcp,
+    char ***argvp)
+{
+	struct fscert_err e;
+	char **v;
+	size_t i;
+	int n = 0;
+
+	fscert_err_clear(&e);
+	if (fscert_config_load(cfg, g->conf ? g->conf : FSCERT_CONF_DEFAULT,
+	    g->conf == NULL, &e) == -1) {
+		warnx("check: %s", e.msg);
+		return -1;
+	}
+	if ((v = calloc(2 * cfg->ntargets + 1, sizeof(*v))) == NULL)
+		err(EXIT_UNKNOWN, "out of memory");
+	for (i = 0; i < cfg->ntargets; i++) {
+		if (cfg->targets[i].lineage != NULL)
+			v[n++] = cfg->targets[i].lineage;
+		if (cfg->targets[i].cert_dir != NULL)
+			v[n++] = cfg->targets[i].cert_dir;
+	}
+	*argcp = n;
+	*argvp = v;
+	return 0;
+}
+
 static int
 check_usage(void)
 {
@@ -225,11 +257,14 @@ cmd_check(int argc, char **argv, struct globals *g)
 	struct item *it = NULL;
 	enum fscert_sev worst = FSCERT_SEV_OK;
 	enum fmt fmt = g->json ? FMT_JSON : FMT_TEXT;
+	struct fscert_config cfg;
+	char **cfgpaths = NULL;
 	size_t nhosts = 0, n = 0, i;
 	int c, rc = EXIT_UNKNOWN;
 
 	fscert_policy_init(&p);
 	fscert_err_clear(&e);
+	fscert_config_init(&cfg);
 	while ((c = getopt_long(argc, argv, "hvq", opts, NULL)) != -1) {
 		if (global_opt(g, c))
 			continue;
@@ -287,9 +322,16 @@ cmd_check(int argc, char **argv, struct globals *g)
 		goto out;
 	}
 	if (argc == 0 && cert == NULL) {
-		warnx("check: no lineage given");
-		(void)check_usage();
-		goto out;
+		/* No path: every configured target's lineage and cert dir. */
+		if (config_paths(g, &cfg, &argc, &argv) == -1)
+			goto out;
+		if (argc == 0) {
+			warnx("check: no lineage given, and no [target] in %s",
+			    g->conf ? g->conf : FSCERT_CONF_DEFAULT);
+			(void)check_usage();
+			goto out;
+		}
+		cfgpaths = argv;
 	}
 	p.hosts = hosts;
 	p.nhosts = nhosts;
@@ -335,6 +377,8 @@ out:
 		fscert_report_free(it[i].r);
 	free(it);
 	free(hosts);
+	free(cfgpaths);
+	fscert_config_free(&cfg);
 	fscert_policy_clear(&p);
 	return rc;
 }

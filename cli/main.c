@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include <openssl/crypto.h>
 
@@ -130,6 +131,11 @@ main(int argc, char **argv)
 	size_t i;
 	int c;
 
+	/*
+	 * fscert holds private keys and the event-socket password: no core
+	 * dump, no ptrace by other processes of the same user.
+	 */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	memset(&g, 0, sizeof(g));
 	take_password(&g);
 	/* "+": stop at the command name; its options are its own. */
