@@ -8,76 +8,87 @@
 #include "fscert/fscert.h"
 
 struct globals {
-	const char	*conf;		/* -c FILE */
-	int		 verbose;	/* -v */
-	int		 quiet;		/* -q */
-	int		 json;		/* --json */
-	char		*esl_password;	/* from FSCERT_ESL_PASSWORD */
-	int		 warned_password;
+	const char *conf; /* -c FILE */
+	int verbose; /* -v */
+	int quiet; /* -q */
+	int json; /* --json */
+	char *esl_password; /* from FSCERT_ESL_PASSWORD */
+	int warned_password;
 };
 
-int	cmd_check(int argc, char **argv, struct globals *g);
-int	cmd_bundle(int argc, char **argv, struct globals *g);
-int	cmd_deploy(int argc, char **argv, struct globals *g);
-int	cmd_status(int argc, char **argv, struct globals *g);
-int	cmd_vars(int argc, char **argv, struct globals *g);
-int	cmd_reload(int argc, char **argv, struct globals *g);
+int cmd_check(int argc, char **argv, struct globals *g);
+int cmd_bundle(int argc, char **argv, struct globals *g);
+int cmd_deploy(int argc, char **argv, struct globals *g);
+int cmd_status(int argc, char **argv, struct globals *g);
+int cmd_vars(int argc, char **argv, struct globals *g);
+int cmd_reload(int argc, char **argv, struct globals *g);
 
 /* The target-selecting options that deploy, status and vars share. */
 enum {
-	TF_TARGET = 1000, TF_LINEAGE, TF_CERT, TF_KEY, TF_CHAIN,
-	TF_CERT_DIR, TF_CONF_DIR, TF_HOST, TF_CA_FILE, TF_OWNER, TF_GROUP,
+	TF_TARGET = 1000,
+	TF_LINEAGE,
+	TF_CERT,
+	TF_KEY,
+	TF_CHAIN,
+	TF_CERT_DIR,
+	TF_CONF_DIR,
+	TF_HOST,
+	TF_CA_FILE,
+	TF_OWNER,
+	TF_GROUP,
 	TF_MOVE_SHADOWING
 };
 #define TFLAGS_LONGOPTS \
-	{ "target", required_argument, NULL, TF_TARGET },		\
-	{ "lineage", required_argument, NULL, TF_LINEAGE },		\
-	{ "cert", required_argument, NULL, TF_CERT },			\
-	{ "key", required_argument, NULL, TF_KEY },			\
-	{ "chain", required_argument, NULL, TF_CHAIN },			\
-	{ "cert-dir", required_argument, NULL, TF_CERT_DIR },		\
-	{ "conf-dir", required_argument, NULL, TF_CONF_DIR },		\
-	{ "host", required_argument, NULL, TF_HOST },			\
-	{ "ca-file", required_argument, NULL, TF_CA_FILE },		\
-	{ "owner", required_argument, NULL, TF_OWNER },			\
-	{ "group", required_argument, NULL, TF_GROUP },			\
-	{ "move-shadowing", no_argument, NULL, TF_MOVE_SHADOWING }
+	{ "target", required_argument, NULL, TF_TARGET }, \
+	    { "lineage", required_argument, NULL, TF_LINEAGE }, \
+	    { "cert", required_argument, NULL, TF_CERT }, \
+	    { "key", required_argument, NULL, TF_KEY }, \
+	    { "chain", required_argument, NULL, TF_CHAIN }, \
+	    { "cert-dir", required_argument, NULL, TF_CERT_DIR }, \
+	    { "conf-dir", required_argument, NULL, TF_CONF_DIR }, \
+	    { "host", required_argument, NULL, TF_HOST }, \
+	    { "ca-file", required_argument, NULL, TF_CA_FILE }, \
+	    { "owner", required_argument, NULL, TF_OWNER }, \
+	    { "group", required_argument, NULL, TF_GROUP }, \
+	{ \
+		"move-shadowing", no_argument, NULL, TF_MOVE_SHADOWING \
+	}
 
 struct tflags {
-	const char	*target, *lineage, *cert, *key, *chain;
-	const char	*cert_dir, *conf_dir, *ca_file, *owner, *group;
-	const char	*hosts[FSCERT_MAX_HOSTS];
-	size_t		 nhosts;
-	int		 move_shadowing;
+	const char *target, *lineage, *cert, *key, *chain;
+	const char *cert_dir, *conf_dir, *ca_file, *owner, *group;
+	const char *hosts[FSCERT_MAX_HOSTS];
+	size_t nhosts;
+	int move_shadowing;
 };
 
 /* The reload options that deploy and reload share. */
-enum {
-	RF_ESL = 1100, RF_PROFILE, RF_VERIFY, RF_MAX_WAIT
-};
+enum { RF_ESL = 1100, RF_PROFILE, RF_VERIFY, RF_MAX_WAIT };
 #define RFLAGS_LONGOPTS \
-	{ "esl", required_argument, NULL, RF_ESL },			\
-	{ "profile", required_argument, NULL, RF_PROFILE },		\
-	{ "verify", required_argument, NULL, RF_VERIFY },		\
-	{ "max-wait", required_argument, NULL, RF_MAX_WAIT }
+	{ "esl", required_argument, NULL, RF_ESL }, \
+	    { "profile", required_argument, NULL, RF_PROFILE }, \
+	    { "verify", required_argument, NULL, RF_VERIFY }, \
+	{ \
+		"max-wait", required_argument, NULL, RF_MAX_WAIT \
+	}
 
 struct rflags {
-	const char	*esl;		/* HOST:PORT */
-	const char	*profiles[FSCERT_MAX_PROFILES];
-	size_t		 nprofiles;
-	const char	*verify[FSCERT_MAX_VERIFY];
-	size_t		 nverify;
-	int		 max_wait;	/* -1: from the config */
-	int		 force;
+	const char *esl; /* HOST:PORT */
+	const char *profiles[FSCERT_MAX_PROFILES];
+	size_t nprofiles;
+	const char *verify[FSCERT_MAX_VERIFY];
+	size_t nverify;
+	int max_wait; /* -1: from the config */
+	int force;
 };
 
 /* Take option c if it is a reload flag: 1 taken, 0 not ours, -1 bad. */
-int	rflags_opt(struct rflags *f, int c, const char *arg);
+int rflags_opt(struct rflags *f, int c, const char *arg);
 
 /* The reload options for t: config, then flags (host: buffer for --esl). */
-void	reload_opts_for(struct globals *g, struct fscert_config *cfg,
-	    struct fscert_target *t, const struct rflags *rf,
-	    struct fscert_reload_opts *o, char *host, size_t hlen);
+void reload_opts_for(struct globals *g, struct fscert_config *cfg,
+    struct fscert_target *t, const struct rflags *rf,
+    struct fscert_reload_opts *o, char *host, size_t hlen);
 
 /*
  * Reload FreeSWITCH for target t and verify; prints; sets or clears the
@@ -85,15 +96,15 @@ void	reload_opts_for(struct globals *g, struct fscert_config *cfg,
  * Returns 0 done, 1 failed, 75 deferred.
  */
 struct json_t;
-int	run_reload(struct globals *g, struct fscert_config *cfg,
-	    struct fscert_target *t, const struct rflags *rf, int vars_changed,
-	    struct json_t *jout);
+int run_reload(struct globals *g, struct fscert_config *cfg,
+    struct fscert_target *t, const struct rflags *rf, int vars_changed,
+    struct json_t *jout);
 
 /* The worse of two exit statuses: 1 (failed) > 75 (deferred) > 0. */
-int	worse(int a, int b);
+int worse(int a, int b);
 
 /* Take option c if it is a target flag: 1 taken, 0 not ours, -1 bad. */
-int	tflags_opt(struct tflags *f, int c, const char *arg);
+int tflags_opt(struct tflags *f, int c, const char *arg);
 
 /*
  * Load the config (-c, else the default if it exists) into cfg and pick
@@ -103,30 +114,29 @@ int	tflags_opt(struct tflags *f, int c, const char *arg);
  * *n (0 in hook mode for a lineage no target uses), -1 on a config
  * error, -2 on a usage error; messages printed.
  */
-int	targets_select(struct globals *g, struct tflags *f,
-	    struct fscert_config *cfg, struct fscert_target ***out, size_t *n);
+int targets_select(struct globals *g, struct tflags *f,
+    struct fscert_config *cfg, struct fscert_target ***out, size_t *n);
 
 /* Append name to a growing list of --host names; exits on ENOMEM. */
-void	hosts_add(const char ***hosts, size_t *n, const char *name);
+void hosts_add(const char ***hosts, size_t *n, const char *name);
 
 /*
  * "PATH: msg", or msg alone when it already starts with PATH (messages
  * about the directory itself name it), into buf.
  */
-const char *with_path(char *buf, size_t len, const char *path,
-	    const char *msg);
+const char *with_path(char *buf, size_t len, const char *path, const char *msg);
 
 /* The findings of r as a JSON array (r may be NULL: empty). */
 struct json_t;
 struct json_t *findings_json(const struct fscert_report *r);
 
 /* Print root on stdout, indented, and release it. */
-void	json_print(struct json_t *root);
+void json_print(struct json_t *root);
 
 /* -v and -q after the command too: 1 when c was one of them. */
-int	global_opt(struct globals *g, int c);
+int global_opt(struct globals *g, int c);
 
 /* Parse a non-negative day count; -1 when it is not one. */
-int	parse_days(const char *s);
+int parse_days(const char *s);
 
 #endif /* FSCERT_CLI_H */

@@ -15,7 +15,8 @@
 static int
 bundle_usage(void)
 {
-	fprintf(stderr, "usage: fscert bundle [--host NAME]... [--ca-file FILE] "
+	fprintf(stderr,
+	    "usage: fscert bundle [--host NAME]... [--ca-file FILE] "
 	    "[--cert FILE --key FILE [--chain FILE]]\n"
 	    "                     [PATH] -o DIR\n");
 	return 2;
@@ -83,8 +84,9 @@ cmd_bundle(int argc, char **argv, struct globals *g)
 		warnx("bundle: -o DIR is required");
 		goto usage;
 	}
-	if ((cert != NULL) != (key != NULL) || (chain != NULL && cert == NULL) ||
-	    (cert != NULL) == (argc == 1) || argc > 1) {
+	if ((cert != NULL) != (key != NULL) ||
+	    (chain != NULL && cert == NULL) || (cert != NULL) == (argc == 1) ||
+	    argc > 1) {
 		warnx("bundle: give one lineage PATH, or --cert and --key");
 		goto usage;
 	}
@@ -93,11 +95,12 @@ cmd_bundle(int argc, char **argv, struct globals *g)
 	src = cert != NULL ? cert : argv[0];
 
 	rc = 1;
-	l = cert != NULL ? fscert_lineage_open_files(cert, key, chain, &e) :
-	    fscert_lineage_open_dir(argv[0], &e);
+	l = cert != NULL ? fscert_lineage_open_files(cert, key, chain, &e)
+			 : fscert_lineage_open_dir(argv[0], &e);
 	if (l == NULL) {
-		warnx("bundle: %s", cert ? e.msg : with_path(line,
-		    sizeof(line), argv[0], e.msg));
+		warnx("bundle: %s",
+		    cert ? e.msg
+			 : with_path(line, sizeof(line), argv[0], e.msg));
 		goto done;
 	}
 	if ((r = fscert_validate(l, &p, &e)) == NULL) {
@@ -130,9 +133,12 @@ usage:
 done:
 	if (g->json && rc != 2 && src != NULL)
 		json_print(json_pack("{s:s, s:s, s:s, s:o, s:s?}", "path", src,
-		    "dir", out, "status", rc == 0 ? "written" : r != NULL &&
-		    r->refused ? "refused" : "failed", "findings",
-		    findings_json(r), "error", e.msg[0] ? e.msg : NULL));
+		    "dir", out, "status",
+		    rc == 0                       ? "written"
+			: r != NULL && r->refused ? "refused"
+						  : "failed",
+		    "findings", findings_json(r), "error",
+		    e.msg[0] ? e.msg : NULL));
 	fscert_bundle_free(&b);
 	fscert_report_free(r);
 	fscert_lineage_free(l);

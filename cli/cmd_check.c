@@ -12,17 +12,19 @@
 
 #include "cli.h"
 
-#define EXIT_UNKNOWN	3
+#define EXIT_UNKNOWN 3
 
 enum fmt { FMT_TEXT, FMT_JSON, FMT_NAGIOS };
 
 struct item {
-	const char		*path;
-	struct fscert_report	*r;
+	const char *path;
+	struct fscert_report *r;
 };
 
 static const char *const kind_names[FSCERT_KIND__MAX] = {
-	"live", "files", "installed",
+	"live",
+	"files",
+	"installed",
 };
 
 /*
@@ -30,8 +32,8 @@ static const char *const kind_names[FSCERT_KIND__MAX] = {
  * dir.  *argvp becomes a new array (the strings belong to cfg).
  */
 static int
-config_paths(struct globals *g, struct fscert_config *cfg, int *argcp,
-    char ***argvp)
+config_paths(
+    struct globals *g, struct fscert_config *cfg, int *argcp, char ***argvp)
 {
 	struct fscert_err e;
 	char **v;
@@ -40,7 +42,7 @@ config_paths(struct globals *g, struct fscert_config *cfg, int *argcp,
 
 	fscert_err_clear(&e);
 	if (fscert_config_load(cfg, g->conf ? g->conf : FSCERT_CONF_DEFAULT,
-	    g->conf == NULL, &e) == -1) {
+		g->conf == NULL, &e) == -1) {
 		warnx("check: %s", e.msg);
 		return -1;
 	}
@@ -60,7 +62,8 @@ config_paths(struct globals *g, struct fscert_config *cfg, int *argcp,
 static int
 check_usage(void)
 {
-	fprintf(stderr, "usage: fscert check [--host NAME]... [--ca-file FILE] "
+	fprintf(stderr,
+	    "usage: fscert check [--host NAME]... [--ca-file FILE] "
 	    "[--warn-days N] [--crit-days N]\n"
 	    "                    [--json|--nagios] [--cert FILE --key FILE "
 	    "[--chain FILE]] [PATH...]\n");
@@ -87,8 +90,9 @@ print_text(const struct item *it, size_t n, int quiet)
 			    fscert_sev_name(r->worst));
 		for (j = 0; j < r->nfindings; j++) {
 			f = &r->findings[j];
-			printf("  %s: %s\n", f->sev == FSCERT_SEV_CRIT ?
-			    "critical" : "warning", f->msg);
+			printf("  %s: %s\n",
+			    f->sev == FSCERT_SEV_CRIT ? "critical" : "warning",
+			    f->msg);
 		}
 	}
 }
@@ -152,15 +156,15 @@ print_nagios(const struct item *it, size_t n, enum fscert_sev worst,
 		if (i > 0)
 			printf("; ");
 		if (f != NULL)
-			printf("%s", with_path(line, sizeof(line), it[i].path,
-			    f->msg));
+			printf("%s",
+			    with_path(line, sizeof(line), it[i].path, f->msg));
 		else
 			printf("%s: '%s' expires in %ld days", it[i].path,
 			    it[i].r->subject, it[i].r->days_left);
 	}
 	for (i = 0; i < n; i++) {
 		if (it[i].r->subject[0] == '\0')
-			continue;	/* unreadable: no figure to give */
+			continue; /* unreadable: no figure to give */
 		printf("%s", sep);
 		sep = " ";
 		if (n == 1) {
@@ -189,9 +193,8 @@ report_json(const struct item *it)
 	json_t *o, *names;
 	char *copy, *tok, *save = NULL;
 
-	o = json_pack("{s:s, s:s, s:s}", "path", it->path,
-	    "kind", kind_names[r->kind],
-	    "status", fscert_sev_name(r->worst));
+	o = json_pack("{s:s, s:s, s:s}", "path", it->path, "kind",
+	    kind_names[r->kind], "status", fscert_sev_name(r->worst));
 	if (o == NULL)
 		errx(EXIT_UNKNOWN, "out of memory");
 	if (r->subject[0] != '\0') {
@@ -199,19 +202,18 @@ report_json(const struct item *it)
 		if ((copy = strdup(r->names)) == NULL || names == NULL)
 			errx(EXIT_UNKNOWN, "out of memory");
 		for (tok = strtok_r(copy, ",", &save); tok != NULL;
-		    tok = strtok_r(NULL, ",", &save))
+		     tok = strtok_r(NULL, ",", &save))
 			json_array_append_new(names, json_string(tok));
 		free(copy);
 		json_object_set_new(o, "subject", json_string(r->subject));
 		json_object_set_new(o, "issuer", json_string(r->issuer));
 		json_object_set_new(o, "not_after", json_string(r->not_after));
-		json_object_set_new(o, "days_left",
-		    json_integer(r->days_left));
+		json_object_set_new(o, "days_left", json_integer(r->days_left));
 		json_object_set_new(o, "sha256", json_string(r->sha256));
 		json_object_set_new(o, "key_type", json_string(r->key_type));
 		json_object_set_new(o, "key_bits", json_integer(r->key_bits));
-		json_object_set_new(o, "chain_length",
-		    json_integer(r->chain_len));
+		json_object_set_new(
+		    o, "chain_length", json_integer(r->chain_len));
 		json_object_set_new(o, "names", names);
 	}
 	json_object_set_new(o, "findings", findings_json(r));
@@ -224,8 +226,8 @@ print_json(const struct item *it, size_t n, enum fscert_sev worst)
 	json_t *root, *arr;
 	size_t i;
 
-	root = json_pack("{s:s, s:i}", "status", fscert_sev_name(worst),
-	    "exit", (int)worst);
+	root = json_pack(
+	    "{s:s, s:i}", "status", fscert_sev_name(worst), "exit", (int)worst);
 	arr = json_array();
 	if (root == NULL || arr == NULL)
 		errx(EXIT_UNKNOWN, "out of memory");
@@ -279,8 +281,9 @@ cmd_check(int argc, char **argv, struct globals *g)
 		case 'x':
 			if (parse_days(optarg) == -1) {
 				warnx("check: --%s: '%s' is not a number of "
-				    "days", c == 'w' ? "warn-days" :
-				    "crit-days", optarg);
+				      "days",
+				    c == 'w' ? "warn-days" : "crit-days",
+				    optarg);
 				goto out;
 			}
 			*(c == 'w' ? &p.warn_days : &p.crit_days) =
@@ -288,10 +291,10 @@ cmd_check(int argc, char **argv, struct globals *g)
 			break;
 		case 'j':
 		case 'n':
-			if (fmt != FMT_TEXT && fmt != (c == 'j' ? FMT_JSON :
-			    FMT_NAGIOS)) {
+			if (fmt != FMT_TEXT &&
+			    fmt != (c == 'j' ? FMT_JSON : FMT_NAGIOS)) {
 				warnx("check: --json and --nagios exclude each "
-				    "other");
+				      "other");
 				goto out;
 			}
 			fmt = c == 'j' ? FMT_JSON : FMT_NAGIOS;
@@ -316,22 +319,23 @@ cmd_check(int argc, char **argv, struct globals *g)
 	}
 	argc -= optind;
 	argv += optind;
-	if ((cert != NULL) != (key != NULL) || (chain != NULL && cert == NULL)) {
+	if ((cert != NULL) != (key != NULL) ||
+	    (chain != NULL && cert == NULL)) {
 		warnx("check: --cert and --key go together (--chain needs "
-		    "them)");
+		      "them)");
 		goto out;
 	}
 	if (argc == 0 && cert == NULL) {
 		/* No path: every configured target's lineage and cert dir. */
 		if (config_paths(g, &cfg, &argc, &argv) == -1)
 			goto out;
+		cfgpaths = argv;
 		if (argc == 0) {
 			warnx("check: no lineage given, and no [target] in %s",
 			    g->conf ? g->conf : FSCERT_CONF_DEFAULT);
 			(void)check_usage();
 			goto out;
 		}
-		cfgpaths = argv;
 	}
 	p.hosts = hosts;
 	p.nhosts = nhosts;
@@ -343,8 +347,8 @@ cmd_check(int argc, char **argv, struct globals *g)
 		err(EXIT_UNKNOWN, "out of memory");
 	if (cert != NULL) {
 		it[n].path = cert;
-		if ((it[n].r = fscert_check_files(cert, key, chain, &p,
-		    &e)) == NULL)
+		if ((it[n].r = fscert_check_files(cert, key, chain, &p, &e)) ==
+		    NULL)
 			goto fail;
 		n++;
 	}

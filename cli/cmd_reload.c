@@ -17,7 +17,8 @@
 static int
 reload_usage(void)
 {
-	fprintf(stderr, "usage: fscert reload [--target NAME] [--cert-dir DIR] "
+	fprintf(stderr,
+	    "usage: fscert reload [--target NAME] [--cert-dir DIR] "
 	    "[--host NAME] [--esl HOST:PORT]\n"
 	    "                     [--profile NAME]... [--verify HOST:PORT]... "
 	    "[--max-wait SECONDS] [--force]\n");
@@ -83,8 +84,8 @@ cmd_reload(int argc, char **argv, struct globals *g)
 		fscert_config_free(&cfg);
 		return sr == -2 ? reload_usage() : 1;
 	}
-	if (g->json && ((root = json_object()) == NULL ||
-	    (arr = json_array()) == NULL))
+	if (g->json &&
+	    ((root = json_object()) == NULL || (arr = json_array()) == NULL))
 		errx(1, "out of memory");
 	for (i = 0; i < n; i++) {
 		if (sel[i]->cert_dir == NULL) {
@@ -93,8 +94,8 @@ cmd_reload(int argc, char **argv, struct globals *g)
 			continue;
 		}
 		(void)fscert_install_pending(sel[i]->cert_dir, &vars);
-		if (g->json && (o = json_pack("{s:s}", "target",
-		    sel[i]->name)) == NULL)
+		if (g->json &&
+		    (o = json_pack("{s:s}", "target", sel[i]->name)) == NULL)
 			errx(1, "out of memory");
 		rc = worse(rc, run_reload(g, &cfg, sel[i], &rf, vars, o));
 		if (o != NULL)

@@ -25,16 +25,15 @@ side_json(const char *path, const struct fscert_report *r)
 {
 	json_t *o;
 
-	o = json_pack("{s:s, s:s}", "path", path, "status",
-	    fscert_sev_name(r->worst));
+	o = json_pack(
+	    "{s:s, s:s}", "path", path, "status", fscert_sev_name(r->worst));
 	if (o == NULL)
 		errx(1, "out of memory");
 	if (r->sha256[0] != '\0') {
 		json_object_set_new(o, "sha256", json_string(r->sha256));
 		json_object_set_new(o, "subject", json_string(r->subject));
 		json_object_set_new(o, "not_after", json_string(r->not_after));
-		json_object_set_new(o, "days_left",
-		    json_integer(r->days_left));
+		json_object_set_new(o, "days_left", json_integer(r->days_left));
 	}
 	json_object_set_new(o, "findings", findings_json(r));
 	return o;
@@ -48,14 +47,17 @@ side_text(const char *name, const char *what, const char *path,
 
 	if (r->sha256[0] != '\0')
 		printf("%s: %-9s %s: '%s' sha256 %.16s... expires %s "
-		    "(%ld days) %s\n", name, what, path, r->subject, r->sha256,
-		    r->not_after, r->days_left, fscert_sev_name(r->worst));
+		       "(%ld days) %s\n",
+		    name, what, path, r->subject, r->sha256, r->not_after,
+		    r->days_left, fscert_sev_name(r->worst));
 	else
 		printf("%s: %-9s %s: %s\n", name, what, path,
 		    fscert_sev_name(r->worst));
 	for (i = 0; i < r->nfindings; i++)
-		printf("    %s: %s\n", r->findings[i].sev == FSCERT_SEV_CRIT ?
-		    "critical" : "warning", r->findings[i].msg);
+		printf("    %s: %s\n",
+		    r->findings[i].sev == FSCERT_SEV_CRIT ? "critical"
+							  : "warning",
+		    r->findings[i].msg);
 }
 
 int
@@ -100,8 +102,8 @@ cmd_status(int argc, char **argv, struct globals *g)
 		fscert_config_free(&cfg);
 		return sr == -2 ? status_usage() : 1;
 	}
-	if (json && ((root = json_object()) == NULL ||
-	    (arr = json_array()) == NULL))
+	if (json &&
+	    ((root = json_object()) == NULL || (arr = json_array()) == NULL))
 		errx(1, "out of memory");
 	for (i = 0; i < n; i++) {
 		t = sel[i];
@@ -112,13 +114,15 @@ cmd_status(int argc, char **argv, struct globals *g)
 		p.ca_file = t->ca_file;
 		p.warn_days = cfg.warn_days;
 		p.crit_days = cfg.crit_days;
-		src = t->lineage != NULL ? fscert_check_path(t->lineage, &p, &e) :
-		    fscert_check_files(t->cert, t->key, t->chain, &p, &e);
-		inst = t->cert_dir != NULL ?
-		    fscert_check_path(t->cert_dir, &p, &e) : NULL;
+		src = t->lineage != NULL
+		    ? fscert_check_path(t->lineage, &p, &e)
+		    : fscert_check_files(t->cert, t->key, t->chain, &p, &e);
+		inst = t->cert_dir != NULL
+		    ? fscert_check_path(t->cert_dir, &p, &e)
+		    : NULL;
 		if (src == NULL || inst == NULL) {
-			warnx("status: %s: %s", t->name, e.msg[0] ? e.msg :
-			    "no cert_dir");
+			warnx("status: %s: %s", t->name,
+			    e.msg[0] ? e.msg : "no cert_dir");
 			rc = 1;
 			goto next;
 		}
@@ -128,20 +132,22 @@ cmd_status(int argc, char **argv, struct globals *g)
 			rc = 1;
 		if (json) {
 			o = json_pack("{s:s, s:o, s:o, s:b}", "target", t->name,
-			    "lineage", side_json(t->lineage ? t->lineage :
-			    t->cert, src), "installed",
-			    side_json(t->cert_dir, inst), "match", match);
+			    "lineage",
+			    side_json(t->lineage ? t->lineage : t->cert, src),
+			    "installed", side_json(t->cert_dir, inst), "match",
+			    match);
 			json_array_append_new(arr, o);
 		} else {
-			side_text(t->name, "lineage", t->lineage ?
-			    t->lineage : t->cert, src);
+			side_text(t->name, "lineage",
+			    t->lineage ? t->lineage : t->cert, src);
 			side_text(t->name, "installed", t->cert_dir, inst);
-			printf("%s: %s\n", t->name, match ?
-			    "installed set matches the lineage" :
-			    "installed set DIFFERS from the lineage: run "
-			    "fscert deploy");
+			printf("%s: %s\n", t->name,
+			    match
+				? "installed set matches the lineage"
+				: "installed set DIFFERS from the lineage: run "
+				  "fscert deploy");
 		}
-next:
+	next:
 		fscert_report_free(src);
 		fscert_report_free(inst);
 		src = inst = NULL;

@@ -2,7 +2,10 @@
  * cmd_vars.c: fscert vars: print the vars fragment of a target, or with
  * --write install it (and the include line) in the conf dir.
  */
+#define _XOPEN_SOURCE 700 /* realpath */
+
 #include <err.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +16,8 @@
 static int
 vars_usage(void)
 {
-	fprintf(stderr, "usage: fscert vars [--target NAME] [--cert-dir DIR] "
+	fprintf(stderr,
+	    "usage: fscert vars [--target NAME] [--cert-dir DIR] "
 	    "[--conf-dir DIR] [--write]\n");
 	return 2;
 }
@@ -32,8 +36,10 @@ cmd_vars(int argc, char **argv, struct globals *g)
 	struct fscert_config cfg;
 	struct fscert_err e;
 	struct tflags f;
+	const char *frag;
+	char dir[PATH_MAX];
 	size_t n = 0, i;
-	int c, sr, write = 0, changed, rc = 0;
+	int c, sr, write = 0, changed = 0, rc = 0;
 
 	memset(&f, 0, sizeof(f));
 	while ((c = getopt_long(argc, argv, "hvq", opts, NULL)) != -1) {
@@ -66,27 +72,27 @@ cmd_vars(int argc, char **argv, struct globals *g)
 		t = sel[i];
 		fscert_err_clear(&e);
 		memset(&out, 0, sizeof(out));
-		if (t->cert_dir == NULL) {
-			warnx("vars: %s: no cert_dir", t->name);
+		frag = t->vars_file ? t->vars_file : FSCERT_VARS_FILE;
+		if (t->cert_dir == NULL || (write && t->conf_dir == NULL)) {
+			warnx("vars: %s: %s", t->name,
+			    t->cert_dir == NULL ? "no cert_dir"
+						: "--write needs --conf-dir");
 			rc = 1;
 			continue;
 		}
-		if (fscert_vars_render(t, t->cert_dir, &out, &e) == -1) {
+		/* As deploy writes it: FreeSWITCH needs an absolute path. */
+		if (realpath(t->cert_dir, dir) == NULL)
+			(void)snprintf(dir, sizeof(dir), "%s", t->cert_dir);
+		if (fscert_vars_render(t, dir, &out, &e) == -1 ||
+		    (write &&
+			fscert_install_file(t->conf_dir, frag, out.data,
+			    out.len, 0644, 0, &changed, &e) == -1)) {
 			warnx("vars: %s: %s", t->name, e.msg);
 			rc = 1;
-		} else if (!write) {
+		} else if (!write)
 			(void)fwrite(out.data, 1, out.len, stdout);
-		} else if (t->conf_dir == NULL) {
-			warnx("vars: %s: --write needs --conf-dir", t->name);
-			rc = 1;
-		} else if (fscert_install_file(t->conf_dir, t->vars_file ?
-		    t->vars_file : FSCERT_VARS_FILE, out.data, out.len, 0644,
-		    0, &changed, &e) == -1) {
-			warnx("vars: %s: %s", t->name, e.msg);
-			rc = 1;
-		} else if (!g->quiet)
-			printf("%s: %s/%s %s\n", t->name, t->conf_dir,
-			    t->vars_file ? t->vars_file : FSCERT_VARS_FILE,
+		else if (!g->quiet)
+			printf("%s: %s/%s %s\n", t->name, t->conf_dir, frag,
 			    changed ? "written" : "already current");
 		fscert_buf_free(&out);
 	}

@@ -18,10 +18,11 @@ findings_json(const struct fscert_report *r)
 		errx(3, "out of memory");
 	for (i = 0; r != NULL && i < r->nfindings; i++) {
 		f = &r->findings[i];
-		json_array_append_new(fs, json_pack("{s:s, s:s, s:b, s:s}",
-		    "rule", fscert_rule_name(f->rule),
-		    "severity", fscert_sev_name(f->sev),
-		    "refuse", f->refuse, "message", f->msg));
+		json_array_append_new(fs,
+		    json_pack("{s:s, s:s, s:b, s:s}", "rule",
+			fscert_rule_name(f->rule), "severity",
+			fscert_sev_name(f->sev), "refuse", f->refuse, "message",
+			f->msg));
 	}
 	return fs;
 }

@@ -15,29 +15,34 @@
 #include "cli.h"
 
 static const struct cmd {
-	const char	*name;
-	int		(*fn)(int, char **, struct globals *);
-	const char	*usage;
+	const char *name;
+	int (*fn)(int, char **, struct globals *);
+	const char *usage;
 } cmds[] = {
-	{ "check", cmd_check, "check [--host NAME]... [--ca-file FILE] "
+	{ "check", cmd_check,
+	    "check [--host NAME]... [--ca-file FILE] "
 	    "[--warn-days N] [--crit-days N]\n"
 	    "              [--json|--nagios] [--cert FILE --key FILE "
 	    "[--chain FILE]] [PATH...]" },
-	{ "bundle", cmd_bundle, "bundle [--host NAME]... [--ca-file FILE] "
+	{ "bundle", cmd_bundle,
+	    "bundle [--host NAME]... [--ca-file FILE] "
 	    "[--cert FILE --key FILE [--chain FILE]]\n"
 	    "              [PATH] -o DIR" },
-	{ "deploy", cmd_deploy, "deploy [--target NAME] [--lineage DIR | "
+	{ "deploy", cmd_deploy,
+	    "deploy [--target NAME] [--lineage DIR | "
 	    "--cert FILE --key FILE [--chain FILE]]\n"
 	    "              [--cert-dir DIR] [--conf-dir DIR] [--host NAME]... "
 	    "[--ca-file FILE]\n"
 	    "              [--owner USER] [--group GROUP] [--move-shadowing] "
 	    "[--dry-run]\n"
 	    "              [--no-reload] [--force]" },
-	{ "reload", cmd_reload, "reload [--target NAME] [--esl HOST:PORT] "
+	{ "reload", cmd_reload,
+	    "reload [--target NAME] [--esl HOST:PORT] "
 	    "[--profile NAME]... [--verify HOST:PORT]...\n"
 	    "              [--max-wait SECONDS] [--force]" },
 	{ "status", cmd_status, "status [--target NAME] [--json]" },
-	{ "vars", cmd_vars, "vars [--target NAME] [--cert-dir DIR] "
+	{ "vars", cmd_vars,
+	    "vars [--target NAME] [--cert-dir DIR] "
 	    "[--conf-dir DIR] [--write]" },
 };
 
@@ -46,7 +51,8 @@ usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: fscert [-c FILE] [-v|-q] [--json] COMMAND "
+	fprintf(f,
+	    "usage: fscert [-c FILE] [-v|-q] [--json] COMMAND "
 	    "[ARGS]\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "       fscert %s\n", cmds[i].usage);
@@ -137,7 +143,6 @@ main(int argc, char **argv)
 	 */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	memset(&g, 0, sizeof(g));
-	take_password(&g);
 	/* "+": stop at the command name; its options are its own. */
 	while ((c = getopt_long(argc, argv, "+c:vqh", opts, NULL)) != -1) {
 		switch (c) {
@@ -166,26 +171,28 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc == 0) {
+	take_password(&g);
+	c = 2;
+	if (argc == 0)
 		usage(stderr);
-		return 2;
-	}
-	if (strcmp(argv[0], "help") == 0) {
+	else if (strcmp(argv[0], "help") == 0) {
 		usage(stdout);
-		return 0;
+		c = 0;
+	} else {
+		for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+			if (strcmp(argv[0], cmds[i].name) == 0)
+				break;
+		if (i < sizeof(cmds) / sizeof(cmds[0])) {
+			/* glibc resets getopt with optind = 0. */
+			optind = 0;
+			c = cmds[i].fn(argc, argv, &g);
+		} else
+			warnx("'%s' is not a command; see 'fscert --help'",
+			    argv[0]);
 	}
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (strcmp(argv[0], cmds[i].name) != 0)
-			continue;
-		/* glibc resets getopt with optind = 0. */
-		optind = 0;
-		c = cmds[i].fn(argc, argv, &g);
-		if (g.esl_password != NULL) {
-			OPENSSL_cleanse(g.esl_password, strlen(g.esl_password));
-			free(g.esl_password);
-		}
-		return c;
+	if (g.esl_password != NULL) {
+		OPENSSL_cleanse(g.esl_password, strlen(g.esl_password));
+		free(g.esl_password);
 	}
-	warnx("'%s' is not a command; see 'fscert --help'", argv[0]);
-	return 2;
+	return c;
 }

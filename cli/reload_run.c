@@ -42,7 +42,8 @@ rflags_opt(struct rflags *f, int c, const char *arg)
 		v = strtol(arg, &end, 10);
 		if (*arg == '\0' || *end != '\0' || v < 0 || v > 86400) {
 			warnx("--max-wait: '%s' is not a number of seconds "
-			    "(0-86400)", arg);
+			      "(0-86400)",
+			    arg);
 			return -1;
 		}
 		f->max_wait = (int)v;
@@ -62,17 +63,19 @@ steps_json(const struct fscert_reload_result *r)
 	if (a == NULL || served == NULL)
 		errx(1, "out of memory");
 	for (i = 0; i < r->nsteps; i++)
-		json_array_append_new(a, json_pack("{s:s, s:I, s:b, s:s}",
-		    "step", r->steps[i].what, "ms", (json_int_t)r->steps[i].ms,
-		    "ok", r->steps[i].ok, "detail", r->steps[i].detail));
+		json_array_append_new(a,
+		    json_pack("{s:s, s:I, s:b, s:s}", "step", r->steps[i].what,
+			"ms", (json_int_t)r->steps[i].ms, "ok", r->steps[i].ok,
+			"detail", r->steps[i].detail));
 	for (i = 0; i < r->nserved; i++)
-		json_array_append_new(served, json_pack("{s:s, s:b, s:s, s:i}",
-		    "endpoint", r->served[i].endpoint, "ok", r->served[i].ok,
-		    "leaf_sha256", r->served[i].sha256[0], "certificates",
-		    r->served[i].nserved));
+		json_array_append_new(served,
+		    json_pack("{s:s, s:b, s:s, s:i}", "endpoint",
+			r->served[i].endpoint, "ok", r->served[i].ok,
+			"leaf_sha256", r->served[i].sha256[0], "certificates",
+			r->served[i].nserved));
 	o = json_pack("{s:s, s:s, s:o, s:o}", "status",
-	    fscert_reload_status_name(r->status), "method", r->method,
-	    "steps", a, "served", served);
+	    fscert_reload_status_name(r->status), "method", r->method, "steps",
+	    a, "served", served);
 	if (o != NULL && r->warning[0])
 		json_object_set_new(o, "warning", json_string(r->warning));
 	return o;
@@ -90,8 +93,8 @@ reload_opts_for(struct globals *g, struct fscert_config *cfg,
 		struct fscert_err e;
 
 		fscert_err_clear(&e);
-		if (fscert_parse_hostport(rf->esl, host, hlen, &o->esl_port,
-		    &e) == -1)
+		if (fscert_parse_hostport(
+			rf->esl, host, hlen, &o->esl_port, &e) == -1)
 			errx(2, "--esl: %s", e.msg);
 		o->esl_host = host;
 	}
@@ -109,7 +112,7 @@ reload_opts_for(struct globals *g, struct fscert_config *cfg,
 		o->force = 1;
 	if (dflt && !g->quiet && !g->warned_password) {
 		warnx("warning: no event-socket password configured: using "
-		    "FreeSWITCH's well-known default");
+		      "FreeSWITCH's well-known default");
 		g->warned_password = 1;
 	}
 }
@@ -137,7 +140,7 @@ run_reload(struct globals *g, struct fscert_config *cfg,
 	io.cert_dir = t->cert_dir;
 	o.rollback = &io;
 
-	rc = fscert_reload(&o, r, &e);
+	(void)fscert_reload(&o, r, &e); /* r->status says how it went */
 	if (g->verbose)
 		for (i = 0; i < r->nsteps; i++)
 			fprintf(stderr, "fscert: %s: %-28s %6ld ms  %s%s\n",
@@ -154,21 +157,23 @@ run_reload(struct globals *g, struct fscert_config *cfg,
 		if (!g->quiet && !g->json)
 			for (i = 0; i < r->nserved; i++)
 				printf("%s: %s serves %.16s... (%s)\n", t->name,
-				    r->served[i].endpoint, r->served[i].sha256[0],
-				    r->method);
+				    r->served[i].endpoint,
+				    r->served[i].sha256[0], r->method);
 		rc = 0;
 		break;
 	case FSCERT_RELOAD_DEFERRED:
-		if (fscert_install_set_pending(t->cert_dir, 1, vars_changed,
-		    &perr) == -1)
+		if (fscert_install_set_pending(
+			t->cert_dir, 1, vars_changed, &perr) == -1)
 			warnx("%s: %s", t->name, perr.msg);
 		warnx("%s: %s", t->name, e.msg);
 		rc = 75;
 		break;
 	default:
-		warnx("reload: %s: %s%s", t->name, e.msg, r->status ==
-		    FSCERT_RELOAD_ROLLED_BACK ? "; the previous set was put "
-		    "back" : "");
+		warnx("reload: %s: %s%s", t->name, e.msg,
+		    r->status == FSCERT_RELOAD_ROLLED_BACK
+			? "; the previous set was put "
+			  "back"
+			: "");
 		rc = 1;
 	}
 	free(r);

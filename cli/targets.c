@@ -38,8 +38,10 @@ apply_flags(struct fscert_target *t, const struct tflags *f)
 	if (f->move_shadowing)
 		t->move_shadowing = 1;
 	if (f->nhosts > 0) {
-		for (i = 0; i < t->nhosts; i++)
+		for (i = 0; i < t->nhosts; i++) {
 			free(t->hosts[i]);
+			t->hosts[i] = NULL;
+		}
 		t->nhosts = 0;
 		for (i = 0; i < f->nhosts && i < FSCERT_MAX_HOSTS; i++)
 			override(&t->hosts[t->nhosts++], f->hosts[i]);
@@ -91,23 +93,23 @@ tflags_opt(struct tflags *f, int c, const char *arg)
 		f->move_shadowing = 1;
 		break;
 	default:
-		return 0;	/* not one of ours */
+		return 0; /* not one of ours */
 	}
 	return 1;
 }
 
 /* A target from the flags alone: the manual one-shot install. */
 static struct fscert_target *
-flag_target(struct fscert_config *cfg, const struct tflags *f,
-    const char *lineage)
+flag_target(
+    struct fscert_config *cfg, const struct tflags *f, const char *lineage)
 {
 	struct fscert_err e;
 	struct fscert_target *t;
 	char name[256], *b;
 
 	fscert_err_clear(&e);
-	(void)snprintf(name, sizeof(name), "%s",
-	    lineage != NULL ? lineage : f->cert);
+	(void)snprintf(
+	    name, sizeof(name), "%s", lineage != NULL ? lineage : f->cert);
 	b = basename(name);
 	if ((t = fscert_config_add_target(cfg, b, &e)) == NULL)
 		errx(1, "%s", e.msg);
@@ -130,7 +132,7 @@ targets_select(struct globals *g, struct tflags *f, struct fscert_config *cfg,
 	fscert_err_clear(&e);
 	fscert_config_init(cfg);
 	if (fscert_config_load(cfg, g->conf ? g->conf : FSCERT_CONF_DEFAULT,
-	    g->conf == NULL, &e) == -1) {
+		g->conf == NULL, &e) == -1) {
 		warnx("%s", e.msg);
 		return -1;
 	}
@@ -142,13 +144,15 @@ targets_select(struct globals *g, struct tflags *f, struct fscert_config *cfg,
 		warnx("--cert and --key go together");
 		return -2;
 	}
-	if ((sel = calloc(cfg->ntargets + 1, sizeof(*sel))) == NULL)
+	if ((sel = calloc(cfg->ntargets + 1, sizeof(struct fscert_target *))) ==
+	    NULL)
 		err(1, "out of memory");
 
 	if (f->target != NULL) {
 		if ((t = fscert_config_target(cfg, f->target)) == NULL) {
-			warnx("%s: no [target %s]", cfg->path ? cfg->path :
-			    "no config file", f->target);
+			warnx("%s: no [target %s]",
+			    cfg->path ? cfg->path : "no config file",
+			    f->target);
 			free(sel);
 			return -2;
 		}
@@ -160,17 +164,17 @@ targets_select(struct globals *g, struct tflags *f, struct fscert_config *cfg,
 		if (lin == NULL && f->cert == NULL)
 			lin = renewed;
 		for (i = 0; i < cfg->ntargets; i++)
-			if (lin == NULL && f->cert == NULL)
-				sel[ns++] = &cfg->targets[i];
-			else if (lin != NULL &&
-			    fscert_target_matches(&cfg->targets[i], lin))
+			if ((lin == NULL && f->cert == NULL) ||
+			    (lin != NULL &&
+				fscert_target_matches(&cfg->targets[i], lin)))
 				sel[ns++] = &cfg->targets[i];
 		if (ns == 0 && f->cert_dir != NULL &&
 		    (lin != NULL || f->cert != NULL)) {
 			/* add_target may move the array: select after. */
 			free(sel);
 			(void)flag_target(cfg, f, lin);
-			if ((sel = calloc(1, sizeof(*sel))) == NULL)
+			if ((sel = calloc(1, sizeof(struct fscert_target *))) ==
+			    NULL)
 				err(1, "out of memory");
 			sel[ns++] = &cfg->targets[cfg->ntargets - 1];
 		} else if (ns == 0 && lin != NULL && lin == renewed) {
@@ -182,8 +186,8 @@ targets_select(struct globals *g, struct tflags *f, struct fscert_config *cfg,
 			return 0;
 		} else if (ns == 0) {
 			warnx("no target: give --lineage DIR (or --cert and "
-			    "--key) and --cert-dir DIR, or a config file "
-			    "with [target NAME] sections");
+			      "--key) and --cert-dir DIR, or a config file "
+			      "with [target NAME] sections");
 			free(sel);
 			return -2;
 		}

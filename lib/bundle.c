@@ -52,7 +52,8 @@ fscert_bundle_build(const struct fscert_lineage *l, const char *dhparams,
 	int i;
 
 	if (l == NULL || l->leaf == NULL)
-		return fscert_err_set(err, FSCERT_ENOCERT, "no leaf certificate");
+		return fscert_err_set(
+		    err, FSCERT_ENOCERT, "no leaf certificate");
 	key = l->files[l->key_from].pem;
 	if (key == NULL || key->key_der == NULL)
 		return fscert_err_set(err, FSCERT_ENOKEY, "%s: no private key",
@@ -69,13 +70,13 @@ fscert_bundle_build(const struct fscert_lineage *l, const char *dhparams,
 	if (dhparams != NULL && (dl = strlen(dhparams)) > 0) {
 		if (fscert_buf_append(agent, dhparams, dl, err) == -1 ||
 		    (dhparams[dl - 1] != '\n' &&
-		    fscert_buf_append(agent, "\n", 1, err) == -1))
+			fscert_buf_append(agent, "\n", 1, err) == -1))
 			goto err;
 	}
 	/* cafile.pem: the verify store OpenSSL auto-chains from. */
 	for (i = 0; i < sk_X509_num(l->chain); i++)
-		if (fscert_pem_put_cert(ca, sk_X509_value(l->chain, i),
-		    err) == -1)
+		if (fscert_pem_put_cert(ca, sk_X509_value(l->chain, i), err) ==
+		    -1)
 			goto err;
 	/* wss.pem: use_certificate_chain_file wants the leaf first. */
 	if (fscert_pem_put_cert(wss, l->leaf, err) == -1 ||
@@ -100,17 +101,16 @@ fscert_bundle_write(const struct fscert_bundle *b, const char *dir,
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd == -1) {
 		if (errno == ENOENT)
-			return fscert_err_set(err, FSCERT_ENOENT,
-			    "%s: no such directory", dir);
+			return fscert_err_set(
+			    err, FSCERT_ENOENT, "%s: no such directory", dir);
 		return fscert_err_sys(err, FSCERT_EIO, "%s", dir);
 	}
 	/* All three complete on disk before any of them replaces a file. */
 	for (i = 0; i < FSCERT_OUT__MAX; i++) {
 		mode = fscert_out_has_key(i) ? key_mode : 0644;
 		if (fs_write_temp(dfd, dir, out_names[i], mode, (uid_t)-1,
-		    (gid_t)-1,
-		    b->files[i].data, b->files[i].len, tmp[i],
-		    sizeof(tmp[i]), err) == -1)
+			(gid_t)-1, b->files[i].data, b->files[i].len, tmp[i],
+			sizeof(tmp[i]), err) == -1)
 			goto out;
 		done[i] = 1;
 	}

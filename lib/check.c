@@ -20,8 +20,8 @@ finish(struct fscert_lineage *l, enum fscert_kind kind,
 		return r;
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    fscert_report_add(r, FSCERT_R_UNREADABLE, FSCERT_SEV_CRIT, 1,
-	    "%s", rerr->msg) == -1) {
+	    fscert_report_add(r, FSCERT_R_UNREADABLE, FSCERT_SEV_CRIT, 1, "%s",
+		rerr->msg) == -1) {
 		fscert_report_free(r);
 		fscert_err_set(err, FSCERT_ENOMEM, "out of memory");
 		return NULL;
@@ -31,8 +31,8 @@ finish(struct fscert_lineage *l, enum fscert_kind kind,
 }
 
 struct fscert_report *
-fscert_check_path(const char *path, const struct fscert_policy *p,
-    struct fscert_err *err)
+fscert_check_path(
+    const char *path, const struct fscert_policy *p, struct fscert_err *err)
 {
 	struct fscert_err rerr;
 	struct fscert_lineage *l;

@@ -18,27 +18,45 @@
 #include "internal.h"
 
 /* inih's distro build reads at most this many bytes of a line. */
-#define LINE_MAX_INI	200
+#define LINE_MAX_INI 200
 
 enum sect { S_TARGET, S_ESL, S_RELOAD, S_CHECK };
 enum type { T_STR, T_INT, T_BOOL, T_LIST };
 
 struct key {
-	enum sect	 sect;
-	const char	*name;
-	enum type	 type;
-	size_t		 off;	/* in the target or in the config */
-	size_t		 cnt;	/* T_LIST: offset of the count */
-	size_t		 max;	/* T_LIST: capacity; T_INT: upper bound */
+	enum sect sect;
+	enum type type;
+	const char *name;
+	size_t off; /* in the target or in the config */
+	size_t cnt; /* T_LIST: offset of the count */
+	size_t max; /* T_LIST: capacity; T_INT: upper bound */
 };
 
-#define TS(n, f)	{ S_TARGET, n, T_STR, offsetof(struct fscert_target, f), 0, 0 }
-#define TB(n, f)	{ S_TARGET, n, T_BOOL, offsetof(struct fscert_target, f), 0, 0 }
-#define TL(n, f, c, m)	{ S_TARGET, n, T_LIST, offsetof(struct fscert_target, f), \
-			    offsetof(struct fscert_target, c), m }
-#define CS(s, n, f)	{ s, n, T_STR, offsetof(struct fscert_config, f), 0, 0 }
-#define CI(s, n, f, m)	{ s, n, T_INT, offsetof(struct fscert_config, f), 0, m }
-#define CB(s, n, f)	{ s, n, T_BOOL, offsetof(struct fscert_config, f), 0, 0 }
+#define TS(n, f) \
+	{ \
+		S_TARGET, T_STR, n, offsetof(struct fscert_target, f), 0, 0 \
+	}
+#define TB(n, f) \
+	{ \
+		S_TARGET, T_BOOL, n, offsetof(struct fscert_target, f), 0, 0 \
+	}
+#define TL(n, f, c, m) \
+	{ \
+		S_TARGET, T_LIST, n, offsetof(struct fscert_target, f), \
+		    offsetof(struct fscert_target, c), m \
+	}
+#define CS(s, n, f) \
+	{ \
+		s, T_STR, n, offsetof(struct fscert_config, f), 0, 0 \
+	}
+#define CI(s, n, f, m) \
+	{ \
+		s, T_INT, n, offsetof(struct fscert_config, f), 0, m \
+	}
+#define CB(s, n, f) \
+	{ \
+		s, T_BOOL, n, offsetof(struct fscert_config, f), 0, 0 \
+	}
 
 static const struct key keys[] = {
 	TS("lineage", lineage),
@@ -137,9 +155,9 @@ fscert_config_target(struct fscert_config *c, const char *name)
 /* The parser's state: the config, and the first error's reason. */
 struct pstate {
 	struct fscert_config *c;
-	char		 why[160];
-	int		 toolong;	/* line number of an over-long line */
-	int		 lineno;
+	char why[160];
+	int toolong; /* line number of an over-long line */
+	int lineno;
 };
 
 static int
@@ -180,8 +198,8 @@ section_of(const char *s, enum sect *out, const char **tname)
 }
 
 struct fscert_target *
-fscert_config_add_target(struct fscert_config *c, const char *name,
-    struct fscert_err *err)
+fscert_config_add_target(
+    struct fscert_config *c, const char *name, struct fscert_err *err)
 {
 	struct fscert_target *t, *nt;
 	char *n;
@@ -206,15 +224,15 @@ nomem:
 	return NULL;
 }
 
-#define FAIL(ps, ...) do {						\
-	(void)snprintf((ps)->why, sizeof((ps)->why), __VA_ARGS__);	\
-	return 0;							\
-} while (0)
+#define FAIL(ps, ...) \
+	do { \
+		(void)snprintf((ps)->why, sizeof((ps)->why), __VA_ARGS__); \
+		return 0; \
+	} while (0)
 
 /* inih's handler: 1 to go on, 0 to stop at this line with ps->why. */
 static int
-handler(void *user, const char *section, const char *name,
-    const char *value)
+handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct pstate *ps = user;
 	const struct key *k = NULL;
@@ -239,8 +257,8 @@ handler(void *user, const char *section, const char *name,
 	if (k == NULL)
 		FAIL(ps, "unknown key '%s' in [%s]", name, section);
 	if (s == S_TARGET) {
-		if ((base = (char *)fscert_config_add_target(ps->c, tname,
-		    NULL)) == NULL)
+		if ((base = (char *)fscert_config_add_target(
+			 ps->c, tname, NULL)) == NULL)
 			FAIL(ps, "out of memory");
 	} else
 		base = (char *)ps->c;
@@ -255,8 +273,10 @@ handler(void *user, const char *section, const char *name,
 		 * not a silent replacement.
 		 */
 		if (*(char **)(base + k->off) != NULL)
-			FAIL(ps, "'%s' given twice (an indented line continues "
-			    "the key above it)", name);
+			FAIL(ps,
+			    "'%s' given twice (an indented line continues "
+			    "the key above it)",
+			    name);
 		if ((*(char **)(base + k->off) = strdup(value)) == NULL)
 			FAIL(ps, "out of memory");
 		break;
@@ -265,14 +285,18 @@ handler(void *user, const char *section, const char *name,
 		v = strtol(value, &end, 10);
 		if (value[0] == '\0' || *end != '\0' || errno != 0 || v < 0 ||
 		    (size_t)v > k->max)
-			FAIL(ps, "'%s' must be a number from 0 to %zu, not "
-			    "'%s'", name, k->max, value);
+			FAIL(ps,
+			    "'%s' must be a number from 0 to %zu, not "
+			    "'%s'",
+			    name, k->max, value);
 		*(int *)(base + k->off) = (int)v;
 		break;
 	case T_BOOL:
 		if (parse_bool(value, &b) == -1)
-			FAIL(ps, "'%s' must be yes or no (true/false, on/off, "
-			    "1/0), not '%s'", name, value);
+			FAIL(ps,
+			    "'%s' must be yes or no (true/false, on/off, "
+			    "1/0), not '%s'",
+			    name, value);
 		*(int *)(base + k->off) = b;
 		break;
 	case T_LIST:
@@ -282,7 +306,7 @@ handler(void *user, const char *section, const char *name,
 		if ((copy = strdup(value)) == NULL)
 			FAIL(ps, "out of memory");
 		for (tok = strtok_r(copy, " \t,", &save); tok != NULL;
-		    tok = strtok_r(NULL, " \t,", &save)) {
+		     tok = strtok_r(NULL, " \t,", &save)) {
 			if (*cnt >= k->max) {
 				free(copy);
 				FAIL(ps, "more than %zu '%s' values", k->max,
@@ -329,8 +353,8 @@ reader(char *str, int num, void *stream)
 }
 
 int
-fscert_config_parse(struct fscert_config *c, FILE *f, const char *name,
-    struct fscert_err *err)
+fscert_config_parse(
+    struct fscert_config *c, FILE *f, const char *name, struct fscert_err *err)
 {
 	struct pstate ps;
 	void *stream[2];
@@ -346,8 +370,8 @@ fscert_config_parse(struct fscert_config *c, FILE *f, const char *name,
 		    "%s:%d: line longer than %d bytes", name, ps.toolong,
 		    LINE_MAX_INI - 2);
 	if (line == -2)
-		return fscert_err_set(err, FSCERT_ENOMEM, "%s: out of memory",
-		    name);
+		return fscert_err_set(
+		    err, FSCERT_ENOMEM, "%s: out of memory", name);
 	if (line > 0)
 		return fscert_err_set(err, FSCERT_EPARSE, "%s:%d: %s", name,
 		    line, ps.why[0] ? ps.why : "syntax error");
@@ -359,8 +383,8 @@ fscert_config_parse(struct fscert_config *c, FILE *f, const char *name,
  * on every run (and reload FreeSWITCH each time): refuse the file.
  */
 static int
-check_targets(const struct fscert_config *c, const char *path,
-    struct fscert_err *err)
+check_targets(
+    const struct fscert_config *c, const char *path, struct fscert_err *err)
 {
 	const struct fscert_target *a, *b;
 	size_t i, j;
@@ -372,9 +396,10 @@ check_targets(const struct fscert_config *c, const char *path,
 			if (!a->vars || !b->vars || a->conf_dir == NULL ||
 			    b->conf_dir == NULL ||
 			    strcmp(a->conf_dir, b->conf_dir) != 0 ||
-			    strcmp(a->vars_file ? a->vars_file :
-			    FSCERT_VARS_FILE, b->vars_file ? b->vars_file :
-			    FSCERT_VARS_FILE) != 0)
+			    strcmp(
+				a->vars_file ? a->vars_file : FSCERT_VARS_FILE,
+				b->vars_file ? b->vars_file
+					     : FSCERT_VARS_FILE) != 0)
 				continue;
 			return fscert_err_set(err, FSCERT_EPARSE,
 			    "%s: targets '%s' and '%s' write the same vars "
@@ -385,8 +410,8 @@ check_targets(const struct fscert_config *c, const char *path,
 }
 
 int
-fscert_config_load(struct fscert_config *c, const char *path,
-    int missing_ok, struct fscert_err *err)
+fscert_config_load(struct fscert_config *c, const char *path, int missing_ok,
+    struct fscert_err *err)
 {
 	struct stat st;
 	FILE *f;
@@ -396,8 +421,8 @@ fscert_config_load(struct fscert_config *c, const char *path,
 		if (errno == ENOENT && missing_ok)
 			return 0;
 		if (errno == ENOENT)
-			return fscert_err_set(err, FSCERT_ENOENT,
-			    "%s: no such file", path);
+			return fscert_err_set(
+			    err, FSCERT_ENOENT, "%s: no such file", path);
 		return fscert_err_sys(err, FSCERT_EIO, "%s", path);
 	}
 	if (fstat(fileno(f), &st) == -1) {
@@ -406,8 +431,8 @@ fscert_config_load(struct fscert_config *c, const char *path,
 	}
 	if (!S_ISREG(st.st_mode)) {
 		(void)fclose(f);
-		return fscert_err_set(err, FSCERT_EIO,
-		    "%s: not a regular file", path);
+		return fscert_err_set(
+		    err, FSCERT_EIO, "%s: not a regular file", path);
 	}
 	rc = fscert_config_parse(c, f, path, err);
 	(void)fclose(f);
@@ -419,8 +444,8 @@ fscert_config_load(struct fscert_config *c, const char *path,
 	if (c->esl_password != NULL && (st.st_mode & (S_IRWXG | S_IRWXO)))
 		return fscert_err_set(err, FSCERT_EREFUSED,
 		    "%s: holds the event-socket password but is readable "
-		    "by others (mode %04o; chmod 600 it)", path,
-		    (unsigned)(st.st_mode & 07777));
+		    "by others (mode %04o; chmod 600 it)",
+		    path, (unsigned)(st.st_mode & 07777));
 	free(c->path);
 	if ((c->path = fs_strdup(path, err)) == NULL)
 		return -1;

@@ -30,8 +30,8 @@ conn_connect(const struct addrinfo *ai, int timeout_ms)
 	socklen_t sl = sizeof(int);
 	int fd, fl, soerr = 0;
 
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-	    ai->ai_protocol);
+	fd = socket(
+	    ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
 	if (fd == -1)
 		return -1;
 	fl = fcntl(fd, F_GETFL);
@@ -62,8 +62,8 @@ fail:
 const char *
 conn_endpoint(char *buf, size_t len, const char *host, int port)
 {
-	(void)snprintf(buf, len, strchr(host, ':') ? "[%s]:%d" : "%s:%d",
-	    host, port);
+	(void)snprintf(
+	    buf, len, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
 	return buf;
 }
 
@@ -81,8 +81,8 @@ conn_dial(const char *host, int port, int timeout_ms, struct fscert_err *err)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
 	if ((gai = getaddrinfo(host, ps, &hints, &res)) != 0)
-		return fscert_err_set(err, FSCERT_EIO, "%s: %s", ep,
-		    gai_strerror(gai));
+		return fscert_err_set(
+		    err, FSCERT_EIO, "%s: %s", ep, gai_strerror(gai));
 	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next)
 		if ((fd = conn_connect(ai, timeout_ms)) == -1)
 			saved = errno;

@@ -2,7 +2,7 @@
  * deploy.c: chain the library calls for one target.  No I/O of its own
  * beyond what lineage.c reads and install.c writes.
  */
-#define _XOPEN_SOURCE 700	/* realpath */
+#define _XOPEN_SOURCE 700 /* realpath */
 
 #include <grp.h>
 #include <limits.h>
@@ -15,7 +15,10 @@
 #include "fscert/lineage.h"
 
 static const char *const status_names[FSCERT_DEPLOY__MAX] = {
-	"current", "deployed", "refused", "failed",
+	"current",
+	"deployed",
+	"refused",
+	"failed",
 };
 
 const char *
@@ -101,8 +104,8 @@ do_vars(const struct fscert_target *t, const struct fscert_buf *text,
 	res->include = FSCERT_INC_NONE;
 	if (!t->vars || t->conf_dir == NULL)
 		return 0;
-	if (fscert_install_file(t->conf_dir, frag, text->data, text->len,
-	    0644, o->dry_run, &res->vars_changed, err) == -1)
+	if (fscert_install_file(t->conf_dir, frag, text->data, text->len, 0644,
+		o->dry_run, &res->vars_changed, err) == -1)
 		goto out;
 	if (fscert_install_read(t->conf_dir, "vars.xml", &cur, err) == -1)
 		goto out;
@@ -113,7 +116,7 @@ do_vars(const struct fscert_target *t, const struct fscert_buf *text,
 		goto out;
 	}
 	if (fscert_vars_include((const char *)cur.data, cur.len, frag, &edited,
-	    &res->include, err) == -1)
+		&res->include, err) == -1)
 		goto out;
 	if (res->include == FSCERT_INC_ADDED) {
 		/*
@@ -121,9 +124,10 @@ do_vars(const struct fscert_target *t, const struct fscert_buf *text,
 		 * hold passwords: owner-only.
 		 */
 		if (fscert_install_file(t->conf_dir, "vars.xml.fscert-bak",
-		    cur.data, cur.len, 0600, o->dry_run, &changed, err) == -1 ||
+			cur.data, cur.len, 0600, o->dry_run, &changed,
+			err) == -1 ||
 		    fscert_install_file(t->conf_dir, "vars.xml", edited.data,
-		    edited.len, 0644, o->dry_run, &changed, err) == -1)
+			edited.len, 0644, o->dry_run, &changed, err) == -1)
 			goto out;
 	}
 	rc = 0;
@@ -150,8 +154,8 @@ fscert_deploy(const struct fscert_target *t, const struct fscert_config *c,
 	memset(&b, 0, sizeof(b));
 	res->status = FSCERT_DEPLOY_FAILED;
 	if (t->cert_dir == NULL)
-		return fscert_err_set(err, FSCERT_EUSAGE,
-		    "target '%s': no cert_dir", t->name);
+		return fscert_err_set(
+		    err, FSCERT_EUSAGE, "target '%s': no cert_dir", t->name);
 	if (t->lineage != NULL)
 		l = fscert_lineage_open_dir(t->lineage, err);
 	else if (t->cert != NULL && t->key != NULL)
@@ -162,8 +166,10 @@ fscert_deploy(const struct fscert_target *t, const struct fscert_config *c,
 	if (l == NULL)
 		return -1;
 	if (l->kind == FSCERT_KIND_INSTALLED) {
-		fscert_err_set(err, FSCERT_EUSAGE, "%s: is a FreeSWITCH cert "
-		    "dir, not a lineage", t->lineage);
+		fscert_err_set(err, FSCERT_EUSAGE,
+		    "%s: is a FreeSWITCH cert "
+		    "dir, not a lineage",
+		    t->lineage);
 		goto out;
 	}
 
@@ -175,8 +181,8 @@ fscert_deploy(const struct fscert_target *t, const struct fscert_config *c,
 	p.crit_days = c->crit_days;
 	if ((res->report = fscert_validate(l, &p, err)) == NULL)
 		goto out;
-	(void)memcpy(res->leaf_sha256, res->report->sha256,
-	    sizeof(res->leaf_sha256));
+	(void)memcpy(
+	    res->leaf_sha256, res->report->sha256, sizeof(res->leaf_sha256));
 	if (res->report->refused) {
 		res->status = FSCERT_DEPLOY_REFUSED;
 		fscert_err_set(err, FSCERT_EREFUSED,
@@ -208,8 +214,9 @@ fscert_deploy(const struct fscert_target *t, const struct fscert_config *c,
 	if (do_vars(t, &vars, o, res, err) == -1)
 		goto out;
 	res->status = res->files_changed || res->vars_changed ||
-	    res->include == FSCERT_INC_ADDED ? FSCERT_DEPLOY_DONE :
-	    FSCERT_DEPLOY_CURRENT;
+		res->include == FSCERT_INC_ADDED
+	    ? FSCERT_DEPLOY_DONE
+	    : FSCERT_DEPLOY_CURRENT;
 	rc = 0;
 out:
 	fscert_install_unlock(lock);

@@ -17,12 +17,12 @@
 #include "internal.h"
 
 struct fscert_esl {
-	int	 fd;
-	int	 timeout_ms;
-	char	 endpoint[128];
-	char	*buf;			/* unread bytes */
-	size_t	 len;
-	size_t	 cap;
+	int fd;
+	int timeout_ms;
+	char endpoint[128];
+	char *buf; /* unread bytes */
+	size_t len;
+	size_t cap;
 };
 
 void
@@ -76,7 +76,7 @@ fscert_esl_parse(const char *buf, size_t len, size_t max_body,
 	if (hend == NULL) {
 		if (len - skip > FSCERT_ESL_MAX_HEAD)
 			return fscert_err_set(err, FSCERT_EPARSE,
-			    "header block over %d bytes", FSCERT_ESL_MAX_HEAD);
+			    "header block over %zu bytes", FSCERT_ESL_MAX_HEAD);
 		return 0;
 	}
 	for (; p < hend; p = eol + 1) {
@@ -85,8 +85,8 @@ fscert_esl_parse(const char *buf, size_t len, size_t max_body,
 			break;
 		colon = memchr(p, ':', (size_t)(eol - p));
 		if (colon == NULL)
-			return fscert_err_set(err, FSCERT_EPARSE,
-			    "malformed header line");
+			return fscert_err_set(
+			    err, FSCERT_EPARSE, "malformed header line");
 		if ((size_t)(colon - p) == 12 &&
 		    strncasecmp(p, "Content-Type", 12) == 0)
 			hval(m->content_type, sizeof(m->content_type),
@@ -112,14 +112,14 @@ fscert_esl_parse(const char *buf, size_t len, size_t max_body,
 		}
 	}
 	if (m->content_type[0] == '\0')
-		return fscert_err_set(err, FSCERT_EPARSE,
-		    "message without Content-Type");
+		return fscert_err_set(
+		    err, FSCERT_EPARSE, "message without Content-Type");
 	if ((size_t)(end - hend) < m->content_length)
 		return 0;
 	if (m->content_length > 0) {
 		if ((m->body = malloc(m->content_length + 1)) == NULL)
-			return fscert_err_set(err, FSCERT_ENOMEM,
-			    "out of memory");
+			return fscert_err_set(
+			    err, FSCERT_ENOMEM, "out of memory");
 		memcpy(m->body, hend, m->content_length);
 		m->body[m->content_length] = '\0';
 	}
@@ -144,8 +144,8 @@ send_all(struct fscert_esl *e, const char *p, size_t n, struct fscert_err *err)
 		if (w == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (w == -1)
-			return fscert_err_sys(err, FSCERT_EIO, "%s: send",
-			    e->endpoint);
+			return fscert_err_sys(
+			    err, FSCERT_EIO, "%s: send", e->endpoint);
 		p += w;
 		n -= (size_t)w;
 	}
@@ -158,8 +158,8 @@ send_all(struct fscert_esl *e, const char *p, size_t n, struct fscert_err *err)
  * rude rejection is an error.  The whole read is under one timeout.
  */
 static int
-read_reply(struct fscert_esl *e, struct fscert_esl_msg *m,
-    struct fscert_err *err)
+read_reply(
+    struct fscert_esl *e, struct fscert_esl_msg *m, struct fscert_err *err)
 {
 	long deadline = conn_now_ms() + e->timeout_ms, left;
 	struct fscert_err perr;
@@ -171,8 +171,8 @@ read_reply(struct fscert_esl *e, struct fscert_esl_msg *m,
 
 	for (;;) {
 		fscert_err_clear(&perr);
-		rc = fscert_esl_parse(e->buf, e->len, FSCERT_ESL_MAX_BODY, m,
-		    &used, &perr);
+		rc = fscert_esl_parse(
+		    e->buf, e->len, FSCERT_ESL_MAX_BODY, m, &used, &perr);
 		if (rc == -1)
 			return fscert_err_set(err, FSCERT_EPROTO,
 			    "%s: bad reply: %.100s", e->endpoint, perr.msg);
@@ -180,34 +180,37 @@ read_reply(struct fscert_esl *e, struct fscert_esl_msg *m,
 			memmove(e->buf, e->buf + used, e->len - used);
 			e->len -= used;
 			if (strcmp(m->content_type, "text/disconnect-notice") ==
-			    0 || strcmp(m->content_type,
-			    "text/rude-rejection") == 0) {
+				0 ||
+			    strcmp(m->content_type, "text/rude-rejection") ==
+				0) {
 				rc = strcmp(m->content_type,
-				    "text/rude-rejection") == 0;
+					 "text/rude-rejection") == 0;
 				fscert_esl_msg_free(m);
-				return fscert_err_set(err, FSCERT_EIO, rc ?
-				    "%s: the event socket refused us (ACL: "
-				    "access denied)" : "%s: FreeSWITCH "
-				    "closed the connection (disconnect "
-				    "notice)", e->endpoint);
+				return fscert_err_set(err, FSCERT_EIO,
+				    rc ? "%s: the event socket refused us (ACL: "
+					 "access denied)"
+				       : "%s: FreeSWITCH "
+					 "closed the connection (disconnect "
+					 "notice)",
+				    e->endpoint);
 			}
 			if (strcmp(m->content_type, "auth/request") == 0 ||
 			    strcmp(m->content_type, "command/reply") == 0 ||
 			    strcmp(m->content_type, "api/response") == 0)
 				return 0;
-			fscert_esl_msg_free(m);	/* unsolicited */
+			fscert_esl_msg_free(m); /* unsolicited */
 			continue;
 		}
 		if (e->len + 4096 > e->cap) {
 			size_t ncap = e->cap ? e->cap * 2 : 8192;
 
-			if (ncap > FSCERT_ESL_MAX_BODY + FSCERT_ESL_MAX_HEAD +
-			    8192)
+			if (ncap >
+			    FSCERT_ESL_MAX_BODY + FSCERT_ESL_MAX_HEAD + 8192)
 				return fscert_err_set(err, FSCERT_EPARSE,
 				    "%s: reply too large", e->endpoint);
 			if ((nb = realloc(e->buf, ncap)) == NULL)
-				return fscert_err_set(err, FSCERT_ENOMEM,
-				    "out of memory");
+				return fscert_err_set(
+				    err, FSCERT_ENOMEM, "out of memory");
 			e->buf = nb;
 			e->cap = ncap;
 		}
@@ -221,14 +224,14 @@ read_reply(struct fscert_esl *e, struct fscert_esl_msg *m,
 		if (rc == -1 && errno == EINTR)
 			continue;
 		if (rc == -1)
-			return fscert_err_sys(err, FSCERT_EIO, "%s: poll",
-			    e->endpoint);
+			return fscert_err_sys(
+			    err, FSCERT_EIO, "%s: poll", e->endpoint);
 		r = recv(e->fd, e->buf + e->len, e->cap - e->len, 0);
 		if (r == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (r == -1)
-			return fscert_err_sys(err, FSCERT_EIO, "%s: recv",
-			    e->endpoint);
+			return fscert_err_sys(
+			    err, FSCERT_EIO, "%s: recv", e->endpoint);
 		if (r == 0)
 			return fscert_err_set(err, FSCERT_EIO,
 			    "%s: connection closed in the middle of a reply",
@@ -294,8 +297,10 @@ fscert_esl_open(const char *host, int port, const char *password,
 	if (read_reply(e, &m, err) == -1)
 		goto fail;
 	if (strcmp(m.content_type, "auth/request") != 0) {
-		fscert_err_set(err, FSCERT_EPARSE, "%s: expected auth/request, "
-		    "got '%s'", e->endpoint, m.content_type);
+		fscert_err_set(err, FSCERT_EPARSE,
+		    "%s: expected auth/request, "
+		    "got '%s'",
+		    e->endpoint, m.content_type);
 		fscert_esl_msg_free(&m);
 		goto fail;
 	}
@@ -348,8 +353,8 @@ safe_cmd(const char *s)
 }
 
 int
-fscert_esl_api(struct fscert_esl *e, const char *cmd, char **body,
-    struct fscert_err *err)
+fscert_esl_api(
+    struct fscert_esl *e, const char *cmd, char **body, struct fscert_err *err)
 {
 	struct fscert_esl_msg m;
 	char line[512];
@@ -367,8 +372,8 @@ fscert_esl_api(struct fscert_esl *e, const char *cmd, char **body,
 		return -1;
 	if (strcmp(m.content_type, "api/response") != 0) {
 		fscert_err_set(err, FSCERT_EPROTO, "%s: 'api %s': %s",
-		    e->endpoint, cmd, m.reply_text[0] ? m.reply_text :
-		    m.content_type);
+		    e->endpoint, cmd,
+		    m.reply_text[0] ? m.reply_text : m.content_type);
 		fscert_esl_msg_free(&m);
 		return -1;
 	}
@@ -389,8 +394,8 @@ fscert_esl_close(struct fscert_esl *e)
 	if (e == NULL)
 		return;
 	if (e->fd != -1) {
-		(void)send(e->fd, bye, sizeof(bye) - 1,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)send(
+		    e->fd, bye, sizeof(bye) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 		(void)close(e->fd);
 	}
 	free(e->buf);

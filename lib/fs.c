@@ -21,8 +21,8 @@
  * NUL-terminated buffer of at most cap bytes; closes fd.
  */
 static int
-read_fd(int fd, const char *what, size_t cap, unsigned char **buf,
-    size_t *len, struct stat *st, struct fscert_err *err)
+read_fd(int fd, const char *what, size_t cap, unsigned char **buf, size_t *len,
+    struct stat *st, struct fscert_err *err)
 {
 	unsigned char *b = NULL;
 	size_t have = 0;
@@ -36,8 +36,7 @@ read_fd(int fd, const char *what, size_t cap, unsigned char **buf,
 		goto out;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		fscert_err_set(err, FSCERT_EIO, "%s: not a regular file",
-		    what);
+		fscert_err_set(err, FSCERT_EIO, "%s: not a regular file", what);
 		goto out;
 	}
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -84,20 +83,19 @@ out:
 
 int
 fs_read_capped(const char *path, const char *name, size_t cap,
-    unsigned char **buf, size_t *len, struct stat *st,
-    struct fscert_err *err)
+    unsigned char **buf, size_t *len, struct stat *st, struct fscert_err *err)
 {
 	int fd;
 
 	*buf = NULL;
 	*len = 0;
 	/* O_NONBLOCK: a FIFO must not hang us before fstat says no. */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK);
+	fd = open(
+	    path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd == -1) {
 		if (errno == ENOENT)
-			return fscert_err_set(err, FSCERT_ENOENT,
-			    "%s: no such file", name);
+			return fscert_err_set(
+			    err, FSCERT_ENOENT, "%s: no such file", name);
 		return fscert_err_sys(err, FSCERT_EIO, "%s: open", name);
 	}
 	return read_fd(fd, name, cap, buf, len, st, err);
@@ -121,9 +119,9 @@ write_all(int fd, const unsigned char *p, size_t len)
 }
 
 int
-fs_write_temp(int dirfd, const char *dirname, const char *final,
-    mode_t mode, uid_t uid, gid_t gid, const void *data, size_t len,
-    char *tmp, size_t tmplen, struct fscert_err *err)
+fs_write_temp(int dirfd, const char *dirname, const char *final, mode_t mode,
+    uid_t uid, gid_t gid, const void *data, size_t len, char *tmp,
+    size_t tmplen, struct fscert_err *err)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char rnd[6];
@@ -132,8 +130,8 @@ fs_write_temp(int dirfd, const char *dirname, const char *final,
 
 	for (tries = 0; tries < 16; tries++) {
 		if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-			return fscert_err_ssl(err, "%s: random temp name",
-			    dirname);
+			return fscert_err_ssl(
+			    err, "%s: random temp name", dirname);
 		n = (size_t)snprintf(tmp, tmplen, ".%s.", final);
 		if (n + 2 * sizeof(rnd) + 5 > tmplen)
 			return fscert_err_set(err, FSCERT_EUSAGE,
@@ -148,14 +146,14 @@ fs_write_temp(int dirfd, const char *dirname, const char *final,
 		 * a symlink; fchmod then sets the exact final mode, which
 		 * for a key is never looser than configured.
 		 */
-		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0600);
+		fd = openat(dirfd, tmp,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd != -1 || errno != EEXIST)
 			break;
 	}
 	if (fd == -1)
-		return fscert_err_sys(err, FSCERT_EIO, "%s/%s: create",
-		    dirname, tmp);
+		return fscert_err_sys(
+		    err, FSCERT_EIO, "%s/%s: create", dirname, tmp);
 	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
 	    fchown(fd, uid, gid) == -1) {
 		fscert_err_sys(err, FSCERT_EIO, "%s/%s: chown", dirname, tmp);
@@ -199,15 +197,14 @@ fs_is_temp(const char *name)
 		return 0;
 	for (i = n - 16; i < n - 4; i++)
 		if (!((name[i] >= '0' && name[i] <= '9') ||
-		    (name[i] >= 'a' && name[i] <= 'f')))
+			(name[i] >= 'a' && name[i] <= 'f')))
 			return 0;
 	return 1;
 }
 
 int
 fs_read_at(int dirfd, const char *dirname, const char *name,
-    unsigned char **buf, size_t *len, struct stat *st,
-    struct fscert_err *err)
+    unsigned char **buf, size_t *len, struct stat *st, struct fscert_err *err)
 {
 	char what[PATH_MAX];
 	int fd;
@@ -215,15 +212,16 @@ fs_read_at(int dirfd, const char *dirname, const char *name,
 	*buf = NULL;
 	*len = 0;
 	(void)snprintf(what, sizeof(what), "%s/%s", dirname, name);
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK);
+	fd = openat(dirfd, name,
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd == -1) {
 		if (errno == ENOENT)
 			return 0;
 		if (errno == ELOOP)
 			return fscert_err_set(err, FSCERT_ESYMLINK,
 			    "%s: is a symlink; fscert replaces only regular "
-			    "files", what);
+			    "files",
+			    what);
 		return fscert_err_sys(err, FSCERT_EIO, "%s", what);
 	}
 	return read_fd(fd, what, FSCERT_FILE_MAX, buf, len, st, err);

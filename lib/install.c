@@ -27,7 +27,9 @@ static const char *const shadow_names[FSCERT_SH__MAX] = {
 
 /* Rename order: the chain first, the files with the leaf after it. */
 static const enum fscert_out order[FSCERT_OUT__MAX] = {
-	FSCERT_OUT_CAFILE, FSCERT_OUT_AGENT, FSCERT_OUT_WSS,
+	FSCERT_OUT_CAFILE,
+	FSCERT_OUT_AGENT,
+	FSCERT_OUT_WSS,
 };
 
 const char *
@@ -38,25 +40,25 @@ fscert_shadow_name(enum fscert_shadow s)
 
 /* Open (creating, 0700) the subdirectory name of dirfd. */
 static int
-open_subdir(int dirfd, const char *dirname, const char *name,
-    struct fscert_err *err)
+open_subdir(
+    int dirfd, const char *dirname, const char *name, struct fscert_err *err)
 {
 	struct stat st;
 	int fd;
 
 	if (mkdirat(dirfd, name, 0700) == -1 && errno != EEXIST)
-		return fscert_err_sys(err, FSCERT_EIO, "%s/%s: mkdir",
-		    dirname, name);
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
+		return fscert_err_sys(
+		    err, FSCERT_EIO, "%s/%s: mkdir", dirname, name);
+	fd = openat(
+	    dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		return fscert_err_sys(err, FSCERT_EIO, "%s/%s", dirname, name);
 	/* Private whatever the umask or an earlier hand did. */
-	if (fstat(fd, &st) == -1 || ((st.st_mode & 07777) != 0700 &&
-	    fchmod(fd, 0700) == -1)) {
+	if (fstat(fd, &st) == -1 ||
+	    ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) == -1)) {
 		(void)close(fd);
-		return fscert_err_sys(err, FSCERT_EIO, "%s/%s: chmod",
-		    dirname, name);
+		return fscert_err_sys(
+		    err, FSCERT_EIO, "%s/%s: chmod", dirname, name);
 	}
 	return fd;
 }
@@ -69,8 +71,8 @@ open_dir(const char *dir, struct stat *st, struct fscert_err *err)
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1) {
 		if (errno == ENOENT)
-			return fscert_err_set(err, FSCERT_ENOENT,
-			    "%s: no such directory", dir);
+			return fscert_err_set(
+			    err, FSCERT_ENOENT, "%s: no such directory", dir);
 		return fscert_err_sys(err, FSCERT_EIO, "%s", dir);
 	}
 	if (st != NULL && fstat(fd, st) == -1) {
@@ -90,12 +92,11 @@ fscert_install_lock(const char *cert_dir, int *fd, struct fscert_err *err)
 	*fd = -1;
 	if ((dfd = open_dir(cert_dir, NULL, err)) == -1)
 		return -1;
-	(void)snprintf(what, sizeof(what), "%s/%s", cert_dir,
-	    FSCERT_STATE_DIR);
+	(void)snprintf(what, sizeof(what), "%s/%s", cert_dir, FSCERT_STATE_DIR);
 	if ((sfd = open_subdir(dfd, cert_dir, FSCERT_STATE_DIR, err)) == -1)
 		goto fail;
-	lfd = openat(sfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
+	lfd = openat(
+	    sfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (lfd == -1) {
 		fscert_err_sys(err, FSCERT_EIO, "%s/lock", what);
 		goto fail;
@@ -131,8 +132,7 @@ fscert_install_unlock(int fd)
 }
 
 int
-fscert_install_dhparams(const char *cert_dir, char **dh,
-    struct fscert_err *err)
+fscert_install_dhparams(const char *cert_dir, char **dh, struct fscert_err *err)
 {
 	struct fscert_pem *p = NULL;
 	struct fscert_err perr;
@@ -144,8 +144,8 @@ fscert_install_dhparams(const char *cert_dir, char **dh,
 	*dh = NULL;
 	if ((dfd = open_dir(cert_dir, NULL, err)) == -1)
 		return -1;
-	if (fs_read_at(dfd, cert_dir, "agent.pem", &buf, &len, &st,
-	    err) == -1) {
+	if (fs_read_at(dfd, cert_dir, "agent.pem", &buf, &len, &st, err) ==
+	    -1) {
 		(void)close(dfd);
 		return -1;
 	}
@@ -211,8 +211,8 @@ same_file(int dirfd, const char *dirname, const char *name,
 
 /* The first certificate of a PEM buffer equals the other's? */
 static int
-same_leaf(const unsigned char *a, size_t alen, const unsigned char *b,
-    size_t blen)
+same_leaf(
+    const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
 {
 	struct fscert_pem *pa, *pb;
 	int same = 0;
@@ -222,7 +222,7 @@ same_leaf(const unsigned char *a, size_t alen, const unsigned char *b,
 	if (pa != NULL && pb != NULL && pa->key != NULL && pb->key != NULL &&
 	    sk_X509_num(pa->certs) > 0 && sk_X509_num(pb->certs) > 0)
 		same = X509_cmp(sk_X509_value(pa->certs, 0),
-		    sk_X509_value(pb->certs, 0)) == 0;
+			   sk_X509_value(pb->certs, 0)) == 0;
 	fscert_pem_free(pa);
 	fscert_pem_free(pb);
 	return same;
@@ -243,9 +243,10 @@ backup(int dirfd, int sfd, const char *dirname, struct fscert_err *err)
 	int i, pfd = -1, rc = -1;
 
 	memset(cur, 0, sizeof(cur));
+	memset(st, 0, sizeof(st));
 	for (i = 0; i < FSCERT_OUT__MAX; i++) {
-		if (fs_read_at(dirfd, dirname, fscert_out_name(i),
-		    &cur[i].data, &cur[i].len, &st[i], err) == -1)
+		if (fs_read_at(dirfd, dirname, fscert_out_name(i), &cur[i].data,
+			&cur[i].len, &st[i], err) == -1)
 			goto out;
 		cur[i].cap = cur[i].len;
 		if (cur[i].data == NULL) {
@@ -254,7 +255,7 @@ backup(int dirfd, int sfd, const char *dirname, struct fscert_err *err)
 		}
 	}
 	if (!same_leaf(cur[FSCERT_OUT_AGENT].data, cur[FSCERT_OUT_AGENT].len,
-	    cur[FSCERT_OUT_WSS].data, cur[FSCERT_OUT_WSS].len)) {
+		cur[FSCERT_OUT_WSS].data, cur[FSCERT_OUT_WSS].len)) {
 		rc = 0;
 		goto out;
 	}
@@ -262,12 +263,12 @@ backup(int dirfd, int sfd, const char *dirname, struct fscert_err *err)
 	if ((pfd = open_subdir(sfd, what, "prev", err)) == -1)
 		goto out;
 	(void)sweep(pfd);
-	(void)snprintf(what, sizeof(what), "%s/%s/prev", dirname,
-	    FSCERT_STATE_DIR);
+	(void)snprintf(
+	    what, sizeof(what), "%s/%s/prev", dirname, FSCERT_STATE_DIR);
 	for (i = 0; i < FSCERT_OUT__MAX; i++) {
 		if (fs_write_temp(pfd, what, fscert_out_name(i),
-		    st[i].st_mode & 07777, st[i].st_uid, st[i].st_gid,
-		    cur[i].data, cur[i].len, tmp, sizeof(tmp), err) == -1)
+			st[i].st_mode & 07777, st[i].st_uid, st[i].st_gid,
+			cur[i].data, cur[i].len, tmp, sizeof(tmp), err) == -1)
 			goto out;
 		if (renameat(pfd, tmp, pfd, fscert_out_name(i)) == -1) {
 			fscert_err_sys(err, FSCERT_EIO, "%s/%s: rename", what,
@@ -309,8 +310,10 @@ move_shadowing(int dirfd, int sfd, const char *dirname,
 			continue;
 		if (renameat(dirfd, shadow_names[i], hfd, shadow_names[i]) ==
 		    -1) {
-			fscert_err_sys(err, FSCERT_EIO, "%s/%s: move to %s/"
-			    "shadowed", dirname, shadow_names[i], what);
+			fscert_err_sys(err, FSCERT_EIO,
+			    "%s/%s: move to %s/"
+			    "shadowed",
+			    dirname, shadow_names[i], what);
 			(void)close(hfd);
 			return -1;
 		}
@@ -338,8 +341,8 @@ replace(int dirfd, const char *dirname, const struct fscert_bundle *b,
 			continue;
 		mode = fscert_out_has_key(f) ? o->key_mode : 0644;
 		if (fs_write_temp(dirfd, dirname, fscert_out_name(f), mode, uid,
-		    gid, b->files[f].data, b->files[f].len, tmp, sizeof(tmp),
-		    err) == -1)
+			gid, b->files[f].data, b->files[f].len, tmp,
+			sizeof(tmp), err) == -1)
 			return -1;
 		if (renameat(dirfd, tmp, dirfd, fscert_out_name(f)) == -1) {
 			fscert_err_sys(err, FSCERT_EIO, "%s/%s: rename",
@@ -366,10 +369,10 @@ fscert_install(const struct fscert_bundle *b,
 	int dfd, sfd = -1, i, same, any = 0, rc = -1;
 
 	memset(r, 0, sizeof(*r));
+	memset(&st, 0, sizeof(st));
 	if (o->key_mode & 0137)
 		return fscert_err_set(err, FSCERT_EUSAGE,
-		    "key mode %04o is looser than 0640",
-		    (unsigned)o->key_mode);
+		    "key mode %04o is looser than 0640", (unsigned)o->key_mode);
 	if ((dfd = open_dir(dir, &st, err)) == -1)
 		return -1;
 	uid = o->uid != (uid_t)-1 ? o->uid : st.st_uid;
@@ -386,10 +389,13 @@ fscert_install(const struct fscert_bundle *b,
 	}
 	for (i = 0; i < FSCERT_SH__MAX; i++)
 		r->shadow[i] = fstatat(dfd, shadow_names[i], &sh,
-		    AT_SYMLINK_NOFOLLOW) == 0;
+				   AT_SYMLINK_NOFOLLOW) == 0;
 	r->current = !any;
-	if (o->dry_run || (!any && !(o->move_shadowing &&
-	    (r->shadow[0] | r->shadow[1] | r->shadow[2] | r->shadow[3])))) {
+	if (o->dry_run ||
+	    (!any &&
+		!(o->move_shadowing &&
+		    (r->shadow[0] | r->shadow[1] | r->shadow[2] |
+			r->shadow[3])))) {
 		rc = 0;
 		goto out;
 	}
@@ -414,8 +420,8 @@ out:
 }
 
 int
-fscert_install_rollback(const struct fscert_install_opts *o,
-    struct fscert_err *err)
+fscert_install_rollback(
+    const struct fscert_install_opts *o, struct fscert_err *err)
 {
 	struct fscert_bundle prev;
 	struct stat st[FSCERT_OUT__MAX];
@@ -425,10 +431,10 @@ fscert_install_rollback(const struct fscert_install_opts *o,
 	memset(&prev, 0, sizeof(prev));
 	if ((dfd = open_dir(o->cert_dir, NULL, err)) == -1)
 		return -1;
-	(void)snprintf(what, sizeof(what), "%s/%s/prev", o->cert_dir,
-	    FSCERT_STATE_DIR);
-	pfd = openat(dfd, FSCERT_STATE_DIR "/prev", O_RDONLY | O_DIRECTORY |
-	    O_NOFOLLOW | O_CLOEXEC);
+	(void)snprintf(
+	    what, sizeof(what), "%s/%s/prev", o->cert_dir, FSCERT_STATE_DIR);
+	pfd = openat(dfd, FSCERT_STATE_DIR "/prev",
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (pfd == -1) {
 		fscert_err_set(err, FSCERT_ENOENT,
 		    "%s: no previous set to roll back to", what);
@@ -437,8 +443,8 @@ fscert_install_rollback(const struct fscert_install_opts *o,
 	for (i = 0; i < FSCERT_OUT__MAX; i++) {
 		struct fscert_buf *f = &prev.files[i];
 
-		if (fs_read_at(pfd, what, fscert_out_name(i), &f->data,
-		    &f->len, &st[i], err) == -1)
+		if (fs_read_at(pfd, what, fscert_out_name(i), &f->data, &f->len,
+			&st[i], err) == -1)
 			goto out;
 		f->cap = f->len;
 		if (f->data == NULL) {
@@ -452,9 +458,9 @@ fscert_install_rollback(const struct fscert_install_opts *o,
 		enum fscert_out f = order[i];
 
 		if (fs_write_temp(dfd, o->cert_dir, fscert_out_name(f),
-		    st[f].st_mode & 07777, st[f].st_uid, st[f].st_gid,
-		    prev.files[f].data, prev.files[f].len, tmp, sizeof(tmp),
-		    err) == -1)
+			st[f].st_mode & 07777, st[f].st_uid, st[f].st_gid,
+			prev.files[f].data, prev.files[f].len, tmp, sizeof(tmp),
+			err) == -1)
 			goto out;
 		if (renameat(dfd, tmp, dfd, fscert_out_name(f)) == -1) {
 			fscert_err_sys(err, FSCERT_EIO, "%s/%s: rename",
@@ -494,13 +500,15 @@ fscert_install_read(const char *dir, const char *name, struct fscert_buf *out,
 
 int
 fscert_install_file(const char *dir, const char *name, const void *data,
-    size_t len, mode_t mode, int dry_run, int *changed,
-    struct fscert_err *err)
+    size_t len, mode_t mode, int dry_run, int *changed, struct fscert_err *err)
 {
 	unsigned char *buf = NULL;
 	char tmp[NAME_MAX + 1];
 	struct stat dst, st;
 	size_t blen = 0;
+
+	memset(&st, 0, sizeof(st));
+	memset(&dst, 0, sizeof(dst));
 	uid_t uid;
 	gid_t gid;
 	int dfd, rc = -1;
@@ -528,7 +536,7 @@ fscert_install_file(const char *dir, const char *name, const void *data,
 		goto out;
 	}
 	if (fs_write_temp(dfd, dir, name, mode, uid, gid, data, len, tmp,
-	    sizeof(tmp), err) == -1)
+		sizeof(tmp), err) == -1)
 		goto out;
 	if (renameat(dfd, tmp, dfd, name) == -1) {
 		fscert_err_sys(err, FSCERT_EIO, "%s/%s: rename", dir, name);
@@ -550,8 +558,8 @@ out:
 }
 
 int
-fscert_install_set_pending(const char *cert_dir, int on, int vars,
-    struct fscert_err *err)
+fscert_install_set_pending(
+    const char *cert_dir, int on, int vars, struct fscert_err *err)
 {
 	char what[PATH_MAX], tmp[NAME_MAX + 1];
 	const char *text = vars ? "vars=1\n" : "vars=0\n";
@@ -569,7 +577,8 @@ fscert_install_set_pending(const char *cert_dir, int on, int vars,
 		}
 	} else {
 		if (fs_write_temp(sfd, what, "pending", 0600, (uid_t)-1,
-		    (gid_t)-1, text, strlen(text), tmp, sizeof(tmp), err) == -1)
+			(gid_t)-1, text, strlen(text), tmp, sizeof(tmp),
+			err) == -1)
 			goto out;
 		if (renameat(sfd, tmp, sfd, "pending") == -1) {
 			fscert_err_sys(err, FSCERT_EIO, "%s/pending", what);
@@ -594,8 +603,7 @@ fscert_install_pending(const char *cert_dir, int *vars)
 	int rc;
 
 	*vars = 0;
-	(void)snprintf(path, sizeof(path), "%s/%s", cert_dir,
-	    FSCERT_STATE_DIR);
+	(void)snprintf(path, sizeof(path), "%s/%s", cert_dir, FSCERT_STATE_DIR);
 	if (fscert_install_read(path, "pending", &b, NULL) == -1 ||
 	    b.data == NULL)
 		return 0;

@@ -15,9 +15,8 @@
  * FSCERT_ETOOBIG before anything is parsed.  name is used in messages.
  * The caller cleanses and frees *buf.
  */
-int	fs_read_capped(const char *path, const char *name, size_t cap,
-	    unsigned char **buf, size_t *len, struct stat *st,
-	    struct fscert_err *err);
+int fs_read_capped(const char *path, const char *name, size_t cap,
+    unsigned char **buf, size_t *len, struct stat *st, struct fscert_err *err);
 
 /*
  * Create a temp file next to final in the directory dirfd: created
@@ -26,48 +25,46 @@ int	fs_read_capped(const char *path, const char *name, size_t cap,
  * temp name (".FINAL.XXXXXXXXXXXX.tmp") is stored in tmp (size tmplen).
  * On failure the temp file is removed.
  */
-int	fs_write_temp(int dirfd, const char *dirname, const char *final,
-	    mode_t mode, uid_t uid, gid_t gid, const void *data, size_t len,
-	    char *tmp, size_t tmplen, struct fscert_err *err);
+int fs_write_temp(int dirfd, const char *dirname, const char *final,
+    mode_t mode, uid_t uid, gid_t gid, const void *data, size_t len, char *tmp,
+    size_t tmplen, struct fscert_err *err);
 
 /* Is name one of our temp files (".X.XXXXXXXXXXXX.tmp")? */
-int	fs_is_temp(const char *name);
+int fs_is_temp(const char *name);
 
 /*
  * Read the regular file name in dirfd (never through a symlink) into a
  * new buffer; a missing file gives 0 with *buf NULL.  Capped as
  * fs_read_capped.  The caller cleanses and frees *buf.
  */
-int	fs_read_at(int dirfd, const char *dirname, const char *name,
-	    unsigned char **buf, size_t *len, struct stat *st,
-	    struct fscert_err *err);
+int fs_read_at(int dirfd, const char *dirname, const char *name,
+    unsigned char **buf, size_t *len, struct stat *st, struct fscert_err *err);
 
 /* Join dir and name into a new string ("dir/name"); NULL on ENOMEM. */
-char	*fs_join(const char *dir, const char *name);
+char *fs_join(const char *dir, const char *name);
 
 /* strdup that sets err on failure. */
-char	*fs_strdup(const char *s, struct fscert_err *err);
+char *fs_strdup(const char *s, struct fscert_err *err);
 
 struct addrinfo;
 
 /* Milliseconds on the monotonic clock. */
-long	conn_now_ms(void);
+long conn_now_ms(void);
 
 /*
  * A TCP socket connected to ai within timeout_ms (non-blocking connect
  * and poll), left non-blocking and close-on-exec; -1 with errno set.
  */
-int	conn_connect(const struct addrinfo *ai, int timeout_ms);
+int conn_connect(const struct addrinfo *ai, int timeout_ms);
 
 /*
  * Connect to host:port (numeric or a name) within timeout_ms; -1 with
  * err naming "host:port".
  */
-int	conn_dial(const char *host, int port, int timeout_ms,
-	    struct fscert_err *err);
+int
+conn_dial(const char *host, int port, int timeout_ms, struct fscert_err *err);
 
 /* "host:port", or "[v6]:port", into buf. */
-const char *conn_endpoint(char *buf, size_t len, const char *host,
-	    int port);
+const char *conn_endpoint(char *buf, size_t len, const char *host, int port);
 
 #endif /* FSCERT_INTERNAL_H */

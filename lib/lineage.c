@@ -89,8 +89,8 @@ read_file(struct fscert_file *f, const char *root, int optional,
 		if (errno == ENOENT && optional)
 			return 0;
 		if (errno == ENOENT)
-			return fscert_err_set(err, FSCERT_ENOENT,
-			    "%s: no such file", f->name);
+			return fscert_err_set(
+			    err, FSCERT_ENOENT, "%s: no such file", f->name);
 		return fscert_err_sys(err, FSCERT_EIO, "%s", f->name);
 	}
 	if (realpath(f->path, real) == NULL) {
@@ -103,12 +103,12 @@ read_file(struct fscert_file *f, const char *root, int optional,
 	}
 	if (root != NULL && !inside(real, root))
 		return fscert_err_set(err, FSCERT_ESYMLINK,
-		    "%s: symlink resolves to '%s', outside '%s'", f->path,
-		    real, root);
+		    "%s: symlink resolves to '%s', outside '%s'", f->path, real,
+		    root);
 	if ((f->real = fs_strdup(real, err)) == NULL)
 		return -1;
-	if (fs_read_capped(real, f->name, FSCERT_FILE_MAX, &buf, &len, &st,
-	    err) == -1)
+	if (fs_read_capped(
+		real, f->name, FSCERT_FILE_MAX, &buf, &len, &st, err) == -1)
 		return -1;
 	f->mode = st.st_mode;
 	f->uid = st.st_uid;
@@ -123,16 +123,20 @@ out:
 	return rc;
 }
 
-/* Name file r of l: the path given, else dir/NAME. */
+/* Name file r of l: dir/NAME, or (dir NULL) the path given. */
 static int
 set_file(struct fscert_lineage *l, enum fscert_role r, const char *dir,
     const char *given, struct fscert_err *err)
 {
 	struct fscert_file *f = &l->files[r];
-	const char *name = given != NULL ? given : role_file[r];
 
-	f->path = given != NULL ? strdup(given) : fs_join(dir, name);
-	f->name = strdup(name);
+	if (dir != NULL) {
+		f->path = fs_join(dir, role_file[r]);
+		f->name = strdup(role_file[r]);
+	} else if (given != NULL) {
+		f->path = strdup(given);
+		f->name = strdup(given);
+	}
 	if (f->path == NULL || f->name == NULL)
 		return fscert_err_sys(err, FSCERT_ENOMEM, "out of memory");
 	return 0;
@@ -151,8 +155,8 @@ chain_from(struct fscert_lineage *l, enum fscert_role r, int from,
 	for (i = from; i < sk_X509_num(src); i++) {
 		x = sk_X509_value(src, i);
 		if (!sk_X509_push(l->chain, x))
-			return fscert_err_sys(err, FSCERT_ENOMEM,
-			    "out of memory");
+			return fscert_err_sys(
+			    err, FSCERT_ENOMEM, "out of memory");
 		X509_up_ref(x);
 	}
 	return 0;
@@ -165,12 +169,15 @@ derive(struct fscert_lineage *l, enum fscert_role cert, enum fscert_role key,
 {
 	struct fscert_file *c = &l->files[cert], *k = &l->files[key];
 
+	if (c->pem == NULL || k->pem == NULL)
+		return fscert_err_set(err, FSCERT_ENOENT, "%s: missing",
+		    c->pem == NULL ? c->name : k->name);
 	if (sk_X509_num(c->pem->certs) == 0)
-		return fscert_err_set(err, FSCERT_ENOCERT,
-		    "%s: holds no certificate", c->name);
+		return fscert_err_set(
+		    err, FSCERT_ENOCERT, "%s: holds no certificate", c->name);
 	if (k->pem->key == NULL)
-		return fscert_err_set(err, FSCERT_ENOKEY,
-		    "%s: holds no private key", k->name);
+		return fscert_err_set(
+		    err, FSCERT_ENOKEY, "%s: holds no private key", k->name);
 	if (k->pem->nkeys > 1)
 		return fscert_err_set(err, FSCERT_EPARSE,
 		    "%s: holds %d private keys", k->name, k->pem->nkeys);
@@ -252,10 +259,10 @@ tree_root(const char *realdir, enum fscert_kind kind, struct fscert_err *err)
 struct fscert_lineage *
 fscert_lineage_open_dir(const char *dir, struct fscert_err *err)
 {
-	static const enum fscert_role live[] = { FSCERT_F_CERT,
-	    FSCERT_F_KEY, FSCERT_F_CHAIN, FSCERT_F_FULLCHAIN };
+	static const enum fscert_role live[] = { FSCERT_F_CERT, FSCERT_F_KEY,
+		FSCERT_F_CHAIN, FSCERT_F_FULLCHAIN };
 	static const enum fscert_role inst[] = { FSCERT_F_AGENT,
-	    FSCERT_F_CAFILE, FSCERT_F_WSS };
+		FSCERT_F_CAFILE, FSCERT_F_WSS };
 	struct fscert_lineage *l = NULL;
 	const enum fscert_role *roles;
 	char realdir[PATH_MAX];
@@ -265,8 +272,8 @@ fscert_lineage_open_dir(const char *dir, struct fscert_err *err)
 
 	if (stat(dir, &st) == -1) {
 		if (errno == ENOENT)
-			fscert_err_set(err, FSCERT_ENOENT,
-			    "%s: no such directory", dir);
+			fscert_err_set(
+			    err, FSCERT_ENOENT, "%s: no such directory", dir);
 		else
 			fscert_err_sys(err, FSCERT_EIO, "%s", dir);
 		return NULL;
@@ -293,7 +300,8 @@ fscert_lineage_open_dir(const char *dir, struct fscert_err *err)
 	} else {
 		fscert_err_set(err, FSCERT_ENOENT,
 		    "%s: neither a certbot lineage (no cert.pem) nor a "
-		    "FreeSWITCH cert dir (no agent.pem)", dir);
+		    "FreeSWITCH cert dir (no agent.pem)",
+		    dir);
 		return NULL;
 	}
 	if ((l = new_lineage(kind, err)) == NULL)
@@ -310,8 +318,8 @@ fscert_lineage_open_dir(const char *dir, struct fscert_err *err)
 		    roles[i] == FSCERT_F_FULLCHAIN || roles[i] == FSCERT_F_WSS;
 
 		if (set_file(l, roles[i], dir, NULL, err) == -1 ||
-		    read_file(&l->files[roles[i]], l->root, optional,
-		    err) == -1)
+		    read_file(&l->files[roles[i]], l->root, optional, err) ==
+			-1)
 			goto err;
 	}
 	if (kind == FSCERT_KIND_LIVE) {
@@ -326,14 +334,14 @@ err:
 }
 
 struct fscert_lineage *
-fscert_lineage_open_files(const char *cert, const char *key,
-    const char *chain, struct fscert_err *err)
+fscert_lineage_open_files(const char *cert, const char *key, const char *chain,
+    struct fscert_err *err)
 {
 	struct fscert_lineage *l;
 
 	if (cert == NULL || key == NULL) {
-		fscert_err_set(err, FSCERT_EUSAGE,
-		    "--cert and --key go together");
+		fscert_err_set(
+		    err, FSCERT_EUSAGE, "--cert and --key go together");
 		return NULL;
 	}
 	if ((l = new_lineage(FSCERT_KIND_FILES, err)) == NULL)
@@ -345,7 +353,7 @@ fscert_lineage_open_files(const char *cert, const char *key,
 		goto err;
 	if (chain != NULL &&
 	    (set_file(l, FSCERT_F_CHAIN, NULL, chain, err) == -1 ||
-	    read_file(&l->files[FSCERT_F_CHAIN], NULL, 0, err) == -1))
+		read_file(&l->files[FSCERT_F_CHAIN], NULL, 0, err) == -1))
 		goto err;
 	if (derive(l, FSCERT_F_CERT, FSCERT_F_KEY, err) == -1)
 		goto err;

@@ -21,9 +21,9 @@
 #include "fscert/pem.h"
 #include "internal.h"
 
-#define BEGIN	"-----BEGIN "
-#define END	"-----END "
-#define DASHES	"-----"
+#define BEGIN "-----BEGIN "
+#define END "-----END "
+#define DASHES "-----"
 
 void
 fscert_buf_free(struct fscert_buf *b)
@@ -38,8 +38,8 @@ fscert_buf_free(struct fscert_buf *b)
 }
 
 int
-fscert_buf_append(struct fscert_buf *b, const void *p, size_t n,
-    struct fscert_err *err)
+fscert_buf_append(
+    struct fscert_buf *b, const void *p, size_t n, struct fscert_err *err)
 {
 	unsigned char *nd;
 	size_t ncap;
@@ -55,8 +55,8 @@ fscert_buf_append(struct fscert_buf *b, const void *p, size_t n,
 		 * realloc would free it without cleansing.
 		 */
 		if ((nd = malloc(ncap)) == NULL)
-			return fscert_err_sys(err, FSCERT_ENOMEM,
-			    "out of memory");
+			return fscert_err_sys(
+			    err, FSCERT_ENOMEM, "out of memory");
 		if (b->data != NULL) {
 			memcpy(nd, b->data, b->len);
 			OPENSSL_cleanse(b->data, b->cap);
@@ -88,8 +88,7 @@ fscert_pem_free(struct fscert_pem *p)
 
 /* Find needle in [p, end) at the start of a line; NULL if absent. */
 static const char *
-find_line(const char *p, const char *end, const char *start,
-    const char *needle)
+find_line(const char *p, const char *end, const char *start, const char *needle)
 {
 	size_t nl = strlen(needle);
 
@@ -128,29 +127,29 @@ looks_der(const unsigned char *b, size_t len)
  * They live as long as the process (reachable, never leaked) and are
  * guarded by one mutex.
  */
-#define DEC_MAX		8
-#define CERT_CACHE	32
+#define DEC_MAX 8
+#define CERT_CACHE 32
 
 static pthread_mutex_t cache_mtx = PTHREAD_MUTEX_INITIALIZER;
 
 static struct {
-	char		 type[24];
-	char		 structure[24];
+	char type[24];
+	char structure[24];
 	OSSL_DECODER_CTX *ctx;
-	EVP_PKEY	*out;		/* where ctx puts what it decoded */
+	EVP_PKEY *out; /* where ctx puts what it decoded */
 } decs[DEC_MAX];
 
 static struct {
-	unsigned char	*der;
-	long		 len;
-	X509		*x;
+	unsigned char *der;
+	long len;
+	X509 *x;
 } certs[CERT_CACHE];
 static size_t certs_next;
 
 /* Decode a private key of type from DER in structure; NULL on failure. */
 static EVP_PKEY *
-decode_key(const char *type, const char *structure, const unsigned char *der,
-    long len)
+decode_key(
+    const char *type, const char *structure, const unsigned char *der, long len)
 {
 	const unsigned char *q = der;
 	size_t left = (size_t)len, i;
@@ -170,8 +169,7 @@ decode_key(const char *type, const char *structure, const unsigned char *der,
 	}
 	if (i < DEC_MAX && decs[i].ctx != NULL) {
 		decs[i].out = NULL;
-		if (OSSL_DECODER_from_data(decs[i].ctx, &q, &left) &&
-		    left == 0)
+		if (OSSL_DECODER_from_data(decs[i].ctx, &q, &left) && left == 0)
 			k = decs[i].out;
 		else
 			EVP_PKEY_free(decs[i].out);
@@ -234,9 +232,10 @@ pkcs8_type(const unsigned char *der, long len)
 	if (PKCS8_pkey_get0(NULL, NULL, NULL, &alg, p8) && alg != NULL) {
 		X509_ALGOR_get0(&oid, NULL, NULL, alg);
 		nid = OBJ_obj2nid(oid);
-		t = nid == NID_rsaEncryption ? "RSA" :
-		    nid == NID_X9_62_id_ecPublicKey ? "EC" :
-		    nid != NID_undef ? OBJ_nid2sn(nid) : NULL;
+		t = nid == NID_rsaEncryption          ? "RSA"
+		    : nid == NID_X9_62_id_ecPublicKey ? "EC"
+		    : nid != NID_undef                ? OBJ_nid2sn(nid)
+						      : NULL;
 	}
 	PKCS8_PRIV_KEY_INFO_free(p8);
 	return t;
@@ -249,7 +248,7 @@ take_key(struct fscert_pem *p, const char *name, const char *label,
 	EVP_PKEY *k = NULL;
 
 	if (++p->nkeys > 1)
-		return 0;	/* validation reports a second key */
+		return 0; /* validation reports a second key */
 	if (strcmp(label, "PRIVATE KEY") == 0) {
 		const char *type = pkcs8_type(der, len);
 
@@ -260,8 +259,8 @@ take_key(struct fscert_pem *p, const char *name, const char *label,
 	else if (strcmp(label, "EC PRIVATE KEY") == 0)
 		k = decode_key("EC", "type-specific", der, len);
 	if (k == NULL)
-		return fscert_err_ssl(err, "%s: corrupt '%s' block", name,
-		    label);
+		return fscert_err_ssl(
+		    err, "%s: corrupt '%s' block", name, label);
 	if ((p->key_der = malloc((size_t)len)) == NULL) {
 		EVP_PKEY_free(k);
 		return fscert_err_sys(err, FSCERT_ENOMEM, "out of memory");
@@ -307,7 +306,8 @@ take_block(struct fscert_pem *p, const char *name, const char *label,
 	if (strcmp(label, "ENCRYPTED PRIVATE KEY") == 0)
 		return fscert_err_set(err, FSCERT_EENCRYPTED,
 		    "%s: private key is encrypted (fscert never asks for "
-		    "a passphrase)", name);
+		    "a passphrase)",
+		    name);
 	/* The secure heap: this BIO may hold a private key. */
 	if ((bio = BIO_new(BIO_s_secmem())) == NULL ||
 	    BIO_write(bio, s, (int)(e - s)) != (int)(e - s)) {
@@ -324,7 +324,8 @@ take_block(struct fscert_pem *p, const char *name, const char *label,
 	if (header != NULL && strstr(header, "ENCRYPTED") != NULL) {
 		fscert_err_set(err, FSCERT_EENCRYPTED,
 		    "%s: private key is encrypted (fscert never asks for "
-		    "a passphrase)", name);
+		    "a passphrase)",
+		    name);
 		goto out;
 	}
 	if (strcmp(label, "CERTIFICATE") == 0 ||
@@ -344,7 +345,7 @@ take_block(struct fscert_pem *p, const char *name, const char *label,
 		p->dhparams[e - s] = '\0';
 		rc = 0;
 	} else
-		rc = 0;	/* EC PARAMETERS, CSRs, ...: not ours, ignored */
+		rc = 0; /* EC PARAMETERS, CSRs, ...: not ours, ignored */
 	if (rc == -1 && err != NULL && err->code == FSCERT_ECRYPTO)
 		err->code = FSCERT_EPARSE;
 out:
@@ -359,8 +360,8 @@ out:
 }
 
 struct fscert_pem *
-fscert_pem_parse(const char *name, const void *buf, size_t len,
-    struct fscert_err *err)
+fscert_pem_parse(
+    const char *name, const void *buf, size_t len, struct fscert_err *err)
 {
 	struct fscert_pem *p = NULL;
 	char *t = NULL, label[64];
@@ -400,9 +401,9 @@ fscert_pem_parse(const char *name, const void *buf, size_t len,
 		/* "-----BEGIN LABEL-----": the label sits between. */
 		if (ll < sizeof(BEGIN) - 1 + sizeof(DASHES) - 1 ||
 		    memcmp(le - (sizeof(DASHES) - 1), DASHES,
-		    sizeof(DASHES) - 1) != 0 ||
+			sizeof(DASHES) - 1) != 0 ||
 		    ll - (sizeof(BEGIN) - 1) - (sizeof(DASHES) - 1) >=
-		    sizeof(label)) {
+			sizeof(label)) {
 			fscert_err_set(err, FSCERT_EPARSE,
 			    "%s: malformed BEGIN line in block %d", name,
 			    nblocks + 1);
@@ -426,7 +427,7 @@ fscert_pem_parse(const char *name, const void *buf, size_t len,
 		}
 		if (strncmp(e + sizeof(END) - 1, label, ll) != 0 ||
 		    strncmp(e + sizeof(END) - 1 + ll, DASHES,
-		    sizeof(DASHES) - 1) != 0) {
+			sizeof(DASHES) - 1) != 0) {
 			fscert_err_set(err, FSCERT_EPARSE,
 			    "%s: '%s' block ends with a different END line",
 			    name, label);
@@ -443,15 +444,16 @@ fscert_pem_parse(const char *name, const void *buf, size_t len,
 	if (has_text(cur, end))
 		p->has_junk = 1;
 	if (nblocks == 0 && !has_text(t, end))
-		goto done;	/* an empty file: the caller names what is missing */
+		goto done; /* an empty file: the caller names what is missing */
 	if (nblocks == 0) {
 		if (looks_der(in, len))
 			fscert_err_set(err, FSCERT_EDER,
 			    "%s: is DER, not PEM (convert it with openssl "
-			    "x509 -inform der)", name);
+			    "x509 -inform der)",
+			    name);
 		else
-			fscert_err_set(err, FSCERT_EPARSE,
-			    "%s: no PEM block found", name);
+			fscert_err_set(
+			    err, FSCERT_EPARSE, "%s: no PEM block found", name);
 		goto err;
 	}
 done:
@@ -481,8 +483,7 @@ put_bio(struct fscert_buf *b, BIO *bio, struct fscert_err *err)
 }
 
 int
-fscert_pem_put_cert(struct fscert_buf *b, X509 *cert,
-    struct fscert_err *err)
+fscert_pem_put_cert(struct fscert_buf *b, X509 *cert, struct fscert_err *err)
 {
 	BIO *bio;
 	int rc;
@@ -498,8 +499,8 @@ fscert_pem_put_cert(struct fscert_buf *b, X509 *cert,
 }
 
 int
-fscert_pem_put_key(struct fscert_buf *b, const struct fscert_pem *p,
-    struct fscert_err *err)
+fscert_pem_put_key(
+    struct fscert_buf *b, const struct fscert_pem *p, struct fscert_err *err)
 {
 	BIO *bio;
 	int rc;
@@ -508,8 +509,8 @@ fscert_pem_put_key(struct fscert_buf *b, const struct fscert_pem *p,
 		return fscert_err_set(err, FSCERT_ENOKEY, "no private key");
 	/* secmem: cleansed when freed. */
 	if ((bio = BIO_new(BIO_s_secmem())) == NULL ||
-	    !PEM_write_bio(bio, p->key_label, "", p->key_der,
-	    (long)p->key_der_len)) {
+	    !PEM_write_bio(
+		bio, p->key_label, "", p->key_der, (long)p->key_der_len)) {
 		BIO_free(bio);
 		return fscert_err_ssl(err, "PEM encoding of the key");
 	}

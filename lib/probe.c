@@ -17,8 +17,8 @@
 #include "internal.h"
 
 int
-fscert_parse_hostport(const char *s, char *host, size_t hlen, int *port,
-    struct fscert_err *err)
+fscert_parse_hostport(
+    const char *s, char *host, size_t hlen, int *port, struct fscert_err *err)
 {
 	const char *c, *h = s;
 	size_t n;
@@ -46,8 +46,7 @@ fscert_parse_hostport(const char *s, char *host, size_t hlen, int *port,
 	*port = (int)v;
 	return 0;
 bad:
-	return fscert_err_set(err, FSCERT_EUSAGE,
-	    "'%s': not HOST:PORT", s);
+	return fscert_err_set(err, FSCERT_EUSAGE, "'%s': not HOST:PORT", s);
 }
 
 static int
@@ -62,7 +61,7 @@ int
 fscert_probe_tls(const char *host, int port, const char *sni, int timeout_ms,
     struct fscert_probe *p, struct fscert_err *err)
 {
-	STACK_OF(X509) *chain;
+	STACK_OF(X509) * chain;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen, j;
 	struct fscert_err cerr;
@@ -82,16 +81,15 @@ fscert_probe_tls(const char *host, int port, const char *sni, int timeout_ms,
 	}
 	/* Trust is judged by comparing fingerprints, not here. */
 	SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
-	if (sni != NULL && !is_ip(sni) &&
-	    !SSL_set_tlsext_host_name(ssl, sni)) {
+	if (sni != NULL && !is_ip(sni) && !SSL_set_tlsext_host_name(ssl, sni)) {
 		fscert_err_ssl(err, "%s: SNI '%s'", p->endpoint, sni);
 		goto out;
 	}
 	fscert_err_clear(&cerr);
 	if ((fd = conn_dial(host, port, timeout_ms, &cerr)) == -1) {
 		(void)snprintf(p->error, sizeof(p->error), "%.159s",
-		    cerr.sys_errno == ECONNREFUSED ? "connection refused" :
-		    cerr.msg);
+		    cerr.sys_errno == ECONNREFUSED ? "connection refused"
+						   : cerr.msg);
 		rc = 0;
 		goto out;
 	}
@@ -110,10 +108,13 @@ fscert_probe_tls(const char *host, int port, const char *sni, int timeout_ms,
 			unsigned long le = ERR_peek_error();
 
 			(void)snprintf(p->error, sizeof(p->error),
-			    "TLS handshake failed: %s", left <= 0 ?
-			    "timed out" : le ? ERR_reason_error_string(le) :
-			    e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN ?
-			    "connection closed" : "error");
+			    "TLS handshake failed: %s",
+			    left <= 0 ? "timed out"
+				: le  ? ERR_reason_error_string(le)
+				: e == SSL_ERROR_SYSCALL ||
+				    e == SSL_ERROR_ZERO_RETURN
+				? "connection closed"
+				: "error");
 			ERR_clear_error();
 			rc = 0;
 			goto out;
@@ -124,29 +125,29 @@ fscert_probe_tls(const char *host, int port, const char *sni, int timeout_ms,
 	}
 	/* On the client side the peer chain starts with the leaf. */
 	chain = SSL_get_peer_cert_chain(ssl);
-	for (i = 0; i < sk_X509_num(chain) && i < FSCERT_PROBE_MAX_CHAIN;
-	    i++) {
+	for (i = 0; i < sk_X509_num(chain) && i < FSCERT_PROBE_MAX_CHAIN; i++) {
 		mdlen = 0;
-		if (!X509_digest(sk_X509_value(chain, i), EVP_sha256(), md,
-		    &mdlen))
+		if (!X509_digest(
+			sk_X509_value(chain, i), EVP_sha256(), md, &mdlen))
 			continue;
 		for (j = 0; j < mdlen; j++)
-			(void)snprintf(p->sha256[i] + 2 * j, 3, "%02x", md[j]);
+			(void)snprintf(
+			    p->sha256[i] + (size_t)2 * j, 3, "%02x", md[j]);
 		p->nserved++;
 	}
 	if (p->nserved > 0) {
 		X509 *leaf = sk_X509_value(chain, 0);
 		int d = 0, s = 0;
 
-		(void)X509_NAME_oneline(X509_get_subject_name(leaf),
-		    p->subject, sizeof(p->subject));
+		(void)X509_NAME_oneline(X509_get_subject_name(leaf), p->subject,
+		    sizeof(p->subject));
 		if (ASN1_TIME_diff(&d, &s, NULL, X509_get0_notAfter(leaf)))
 			p->days_left = d;
 	}
 	p->ok = p->nserved > 0;
 	if (!p->ok)
-		(void)snprintf(p->error, sizeof(p->error),
-		    "no certificate served");
+		(void)snprintf(
+		    p->error, sizeof(p->error), "no certificate served");
 	(void)SSL_shutdown(ssl);
 	rc = 0;
 out:

@@ -17,7 +17,10 @@
 #include "internal.h"
 
 static const char *const status_names[FSCERT_RELOAD__MAX] = {
-	"reloaded", "deferred", "failed", "rolled back",
+	"reloaded",
+	"deferred",
+	"failed",
+	"rolled back",
 };
 
 const char *
@@ -90,6 +93,8 @@ step(struct fscert_reload_result *r, long since, int ok, const char *what,
 	s->ms = conn_now_ms() - since;
 	s->ok = ok;
 	va_start(ap, fmt);
+	/* The caller ran va_start; the analyzer loses it via va_list. */
+	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized) */
 	(void)vsnprintf(s->detail, sizeof(s->detail), fmt, ap);
 	va_end(ap);
 }
@@ -135,8 +140,8 @@ bind_url(const char *url, char *host, size_t hlen, int *port)
 }
 
 int
-fscert_jsonstatus_parse(const char *body, struct fscert_fsstatus *st,
-    struct fscert_err *err)
+fscert_jsonstatus_parse(
+    const char *body, struct fscert_fsstatus *st, struct fscert_err *err)
 {
 	json_t *root, *profiles, *v, *status, *info;
 	json_error_t je;
@@ -155,27 +160,29 @@ fscert_jsonstatus_parse(const char *body, struct fscert_fsstatus *st,
 		return fscert_err_set(err, FSCERT_EPROTO,
 		    "sofia jsonstatus: no \"profiles\" object");
 	}
-	json_object_foreach(profiles, name, v) {
+	json_object_foreach(profiles, name, v)
+	{
 		status = json_object_get(v, "status");
 		type = json_string_value(json_object_get(status, "type"));
 		if (type == NULL || strcmp(type, "profile") != 0)
-			continue;	/* aliases, gateways */
+			continue; /* aliases, gateways */
 		if (st->nprofiles >= FSCERT_MAX_PROFILES_SEEN)
 			break;
 		p = &st->profiles[st->nprofiles++];
 		(void)snprintf(p->name, sizeof(p->name), "%s", name);
 		s = json_string_value(json_object_get(status, "state"));
 		(void)snprintf(p->state, sizeof(p->state), "%s", s ? s : "");
-		p->inuse = json_is_integer(json_object_get(status, "in-use")) ?
-		    (long)json_integer_value(json_object_get(status,
-		    "in-use")) : -1;
+		p->inuse = json_is_integer(json_object_get(status, "in-use"))
+		    ? (long)json_integer_value(
+			  json_object_get(status, "in-use"))
+		    : -1;
 		info = json_object_get(v, "info");
-		bind_url(json_string_value(json_object_get(info,
-		    "tls-bind-url")), p->tls_host, sizeof(p->tls_host),
-		    &p->tls_port);
-		bind_url(json_string_value(json_object_get(info,
-		    "wss-bind-url")), p->wss_host, sizeof(p->wss_host),
-		    &p->wss_port);
+		bind_url(
+		    json_string_value(json_object_get(info, "tls-bind-url")),
+		    p->tls_host, sizeof(p->tls_host), &p->tls_port);
+		bind_url(
+		    json_string_value(json_object_get(info, "wss-bind-url")),
+		    p->wss_host, sizeof(p->wss_host), &p->wss_port);
 	}
 	json_decref(root);
 	return 0;
@@ -183,8 +190,8 @@ fscert_jsonstatus_parse(const char *body, struct fscert_fsstatus *st,
 
 /* The state of FreeSWITCH's profiles, over the connection e. */
 static int
-jsonstatus(struct fscert_esl *e, struct fscert_fsstatus *st,
-    struct fscert_err *err)
+jsonstatus(
+    struct fscert_esl *e, struct fscert_fsstatus *st, struct fscert_err *err)
 {
 	char *body = NULL;
 	int rc;
@@ -212,13 +219,13 @@ struct rctx {
 	const struct fscert_reload_opts *o;
 	struct fscert_reload_result *r;
 	struct fscert_esl *e;
-	char	 leaf[65];		/* installed leaf */
-	char	 inter[65];		/* installed first intermediate */
-	char	 host[FSCERT_MAX_ENDPOINTS][64];
-	int	 port[FSCERT_MAX_ENDPOINTS];
-	size_t	 nend;
-	char	 prof[FSCERT_MAX_PROFILES_SEEN][64];
-	size_t	 nprof;
+	char leaf[65]; /* installed leaf */
+	char inter[65]; /* installed first intermediate */
+	char host[FSCERT_MAX_ENDPOINTS][64];
+	int port[FSCERT_MAX_ENDPOINTS];
+	size_t nend;
+	char prof[FSCERT_MAX_PROFILES_SEEN][64];
+	size_t nprof;
 };
 
 static void
@@ -227,7 +234,7 @@ hex(const unsigned char *md, unsigned int n, char *out)
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
-		(void)snprintf(out + 2 * i, 3, "%02x", md[i]);
+		(void)snprintf(out + (size_t)2 * i, 3, "%02x", md[i]);
 }
 
 /* The installed leaf and intermediate, to compare with what is served. */
@@ -291,12 +298,12 @@ discover(struct rctx *c, struct fscert_err *err)
 
 	for (i = 0; i < o->nverify && c->nend < FSCERT_MAX_ENDPOINTS; i++) {
 		if (fscert_parse_hostport(o->verify[i], c->host[c->nend],
-		    sizeof(c->host[0]), &c->port[c->nend], err) == -1)
+			sizeof(c->host[0]), &c->port[c->nend], err) == -1)
 			return -1;
 		c->nend++;
 	}
 	for (i = 0; i < o->nprofiles && c->nprof < FSCERT_MAX_PROFILES_SEEN;
-	    i++)
+	     i++)
 		(void)snprintf(c->prof[c->nprof++], sizeof(c->prof[0]), "%s",
 		    o->profiles[i]);
 	if (c->e != NULL) {
@@ -318,14 +325,14 @@ discover(struct rctx *c, struct fscert_err *err)
 		}
 	}
 	if (c->nprof == 0)
-		(void)snprintf(c->prof[c->nprof++], sizeof(c->prof[0]),
-		    "internal");
+		(void)snprintf(
+		    c->prof[c->nprof++], sizeof(c->prof[0]), "internal");
 	if (c->nend == 0)
 		return fscert_err_set(err, FSCERT_EUSAGE,
 		    "%s: no TLS or WSS binding found: give --verify HOST:PORT",
 		    c->e ? fscert_esl_endpoint(c->e) : "event socket");
-	step(c->r, t0, 1, "discover", "%zu endpoint(s); profile %s%s",
-	    c->nend, c->prof[0], c->nprof > 1 ? " and more" : "");
+	step(c->r, t0, 1, "discover", "%zu endpoint(s); profile %s%s", c->nend,
+	    c->prof[0], c->nprof > 1 ? " and more" : "");
 	return 0;
 }
 
@@ -344,17 +351,21 @@ serves_installed(const struct rctx *c, const struct fscert_probe *p)
 
 /* What p served, for a message. */
 static const char *
-served_text(const struct rctx *c, const struct fscert_probe *p, char *buf,
-    size_t len)
+served_text(
+    const struct rctx *c, const struct fscert_probe *p, char *buf, size_t len)
 {
 	if (!p->ok)
 		(void)snprintf(buf, len, "%s", p->error);
 	else if (strcmp(p->sha256[0], c->leaf) != 0)
-		(void)snprintf(buf, len, "the old leaf %.16s... ('%s'), not "
-		    "%.16s...", p->sha256[0], p->subject, c->leaf);
+		(void)snprintf(buf, len,
+		    "the old leaf %.16s... ('%s'), not "
+		    "%.16s...",
+		    p->sha256[0], p->subject, c->leaf);
 	else
-		(void)snprintf(buf, len, "the new leaf without its "
-		    "intermediate (%d certificate(s))", p->nserved);
+		(void)snprintf(buf, len,
+		    "the new leaf without its "
+		    "intermediate (%d certificate(s))",
+		    p->nserved);
 	return buf;
 }
 
@@ -382,7 +393,7 @@ verify(struct rctx *c, struct fscert_err *err)
 		deadline = t0 + o->verify_timeout_ms;
 		for (;;) {
 			if (fscert_probe_tls(c->host[i], c->port[i], o->sni,
-			    2000, p, err) == -1)
+				2000, p, err) == -1)
 				return -1;
 			done = serves_installed(c, p);
 			if (done || conn_now_ms() >= deadline)
@@ -390,9 +401,9 @@ verify(struct rctx *c, struct fscert_err *err)
 			sleep_ms(50);
 		}
 		(void)snprintf(what, sizeof(what), "verify %.56s", p->endpoint);
-		step(r, t0, done, what, "%s", done ?
-		    "serves the installed leaf and intermediate" :
-		    served_text(c, p, why, sizeof(why)));
+		step(r, t0, done, what, "%s",
+		    done ? "serves the installed leaf and intermediate"
+			 : served_text(c, p, why, sizeof(why)));
 		if (!done && bad == -1)
 			bad = (int)i;
 	}
@@ -469,7 +480,8 @@ running(struct rctx *c, const char *prof, struct fscert_err *err)
 			    prof, p ? p->state : "absent");
 			return fscert_err_set(err, FSCERT_EVERIFY,
 			    "%s: profile %s not RUNNING again after %d ms "
-			    "(state %s)", fscert_esl_endpoint(c->e), prof,
+			    "(state %s)",
+			    fscert_esl_endpoint(c->e), prof,
 			    c->o->running_timeout_ms, p ? p->state : "absent");
 		}
 		sleep_ms(100);
@@ -484,8 +496,8 @@ restart(struct rctx *c, const char *prof, struct fscert_err *err)
 	int tries, secs;
 
 	for (tries = 0; tries < 8; tries++) {
-		(void)snprintf(cmd, sizeof(cmd), "sofia profile %s restart",
-		    prof);
+		(void)snprintf(
+		    cmd, sizeof(cmd), "sofia profile %s restart", prof);
 		if (api(c, cmd, &body, err) == -1)
 			return -1;
 		if (strstr(body, "restarting:") != NULL) {
@@ -494,17 +506,17 @@ restart(struct rctx *c, const char *prof, struct fscert_err *err)
 		}
 		if ((w = strstr(body, "Please wait ")) != NULL) {
 			/* "must be up for at least 10 seconds": not an error. */
-			secs = atoi(w + 12);
+			secs = (int)strtol(w + 12, NULL, 10);
 			free(body);
-			sleep_ms((secs > 0 && secs <= 10 ? secs : 1) * 1000L +
-			    200);
+			sleep_ms(
+			    (secs > 0 && secs <= 10 ? secs : 1) * 1000L + 200);
 			continue;
 		}
 		if (strncmp(body, "Invalid Profile", 15) == 0) {
 			/* Not running at all: start it. */
 			free(body);
-			(void)snprintf(cmd, sizeof(cmd),
-			    "sofia profile %s start", prof);
+			(void)snprintf(
+			    cmd, sizeof(cmd), "sofia profile %s start", prof);
 			if (api(c, cmd, &body, err) == -1)
 				return -1;
 			free(body);
@@ -528,8 +540,8 @@ safe_name(const char *s)
 		return 0;
 	for (; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
-		    *s == '-'))
+			(*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
+			*s == '-'))
 			return 0;
 	return 1;
 }
@@ -551,8 +563,10 @@ reload_once(struct rctx *c, int force, int vars, struct fscert_err *err)
 		if (api(c, "reloadxml", &body, err) == -1)
 			return -1;
 		if (strncmp(body, "+OK [Success]", 13) != 0) {
-			fscert_err_set(err, FSCERT_EPROTO, "%s: reloadxml: "
-			    "%.160s", fscert_esl_endpoint(c->e), body);
+			fscert_err_set(err, FSCERT_EPROTO,
+			    "%s: reloadxml: "
+			    "%.160s",
+			    fscert_esl_endpoint(c->e), body);
 			free(body);
 			return -1;
 		}
@@ -589,7 +603,7 @@ reload_once(struct rctx *c, int force, int vars, struct fscert_err *err)
 			struct fscert_probe p;
 
 			if (fscert_probe_tls(c->host[i], c->port[i], o->sni,
-			    2000, &p, err) == -1)
+				2000, &p, err) == -1)
 				return -1;
 			if (p.ok && p.days_left < o->force_window_days) {
 				step(r, conn_now_ms(), 1, "force window",
@@ -602,7 +616,8 @@ reload_once(struct rctx *c, int force, int vars, struct fscert_err *err)
 	for (i = 0; i < c->nprof; i++) {
 		if (!safe_name(c->prof[i]))
 			return fscert_err_set(err, FSCERT_EUSAGE,
-			    "profile name '%s' is not a plain name", c->prof[i]);
+			    "profile name '%s' is not a plain name",
+			    c->prof[i]);
 		if (!force) {
 			if ((d = drained(c, c->prof[i], err)) == -1)
 				return -1;
@@ -627,7 +642,6 @@ run(struct rctx *c, struct fscert_err *err)
 	struct fscert_reload_result *r = c->r;
 	struct fscert_err rerr;
 	long t0;
-	int rc;
 
 	if (installed(c, err) == -1)
 		return -1;
@@ -635,11 +649,11 @@ run(struct rctx *c, struct fscert_err *err)
 	c->e = fscert_esl_open(o->esl_host, o->esl_port,
 	    o->esl_password ? o->esl_password : FSCERT_ESL_PASSWORD,
 	    o->esl_timeout_ms, err);
-	step(r, t0, c->e != NULL, "connect", "%s", c->e ?
-	    fscert_esl_endpoint(c->e) : "");
+	step(r, t0, c->e != NULL, "connect", "%s",
+	    c->e ? fscert_esl_endpoint(c->e) : "");
 	if (c->e == NULL || discover(c, err) == -1)
 		return -1;
-	if ((rc = reload_once(c, o->force, o->vars_changed, err)) == 0)
+	if (reload_once(c, o->force, o->vars_changed, err) == 0)
 		return 0;
 	if (err->code != FSCERT_EVERIFY || o->rollback == NULL)
 		return -1;
@@ -655,11 +669,9 @@ run(struct rctx *c, struct fscert_err *err)
 		step(r, t0, 0, "rollback", "%s", rerr.msg);
 		return -1;
 	}
-	step(r, t0, 1, "rollback", "previous set restored in %s",
-	    o->cert_dir);
+	step(r, t0, 1, "rollback", "previous set restored in %s", o->cert_dir);
 	r->status = FSCERT_RELOAD_ROLLED_BACK;
-	if (installed(c, &rerr) == -1 ||
-	    reload_once(c, 1, 0, &rerr) == -1)
+	if (installed(c, &rerr) == -1 || reload_once(c, 1, 0, &rerr) == -1)
 		step(r, t0, 0, "reload after rollback", "%s", rerr.msg);
 	return -1;
 }
@@ -698,15 +710,16 @@ fscert_reload_served(const struct fscert_reload_opts *o,
 	memset(&c, 0, sizeof(c));
 	c.o = o;
 	c.r = r;
-	if (o->nverify == 0 && (c.e = fscert_esl_open(o->esl_host,
-	    o->esl_port, o->esl_password ? o->esl_password :
-	    FSCERT_ESL_PASSWORD, o->esl_timeout_ms, err)) == NULL)
+	if (o->nverify == 0 &&
+	    (c.e = fscert_esl_open(o->esl_host, o->esl_port,
+		 o->esl_password ? o->esl_password : FSCERT_ESL_PASSWORD,
+		 o->esl_timeout_ms, err)) == NULL)
 		goto out;
 	if (discover(&c, err) == -1)
 		goto out;
 	for (i = 0; i < c.nend; i++)
 		if (fscert_probe_tls(c.host[i], c.port[i], o->sni, 2000,
-		    &r->served[i], err) == -1)
+			&r->served[i], err) == -1)
 			goto out;
 	r->nserved = c.nend;
 	rc = 0;

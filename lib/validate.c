@@ -50,7 +50,9 @@ static const char *const rule_names[FSCERT_R__MAX] = {
 };
 
 static const char *const sev_names[FSCERT_SEV__MAX] = {
-	"OK", "WARNING", "CRITICAL",
+	"OK",
+	"WARNING",
+	"CRITICAL",
 };
 
 const char *
@@ -89,8 +91,8 @@ new_store(const struct fscert_policy *p, struct fscert_err *err)
 	}
 	if (p->ca_file != NULL) {
 		if (X509_STORE_load_file(store, p->ca_file) != 1) {
-			fscert_err_ssl(err, "%s: cannot load CA file",
-			    p->ca_file);
+			fscert_err_ssl(
+			    err, "%s: cannot load CA file", p->ca_file);
 			X509_STORE_free(store);
 			return NULL;
 		}
@@ -144,6 +146,8 @@ fscert_report_add(struct fscert_report *r, enum fscert_rule rule,
 	f->sev = sev;
 	f->refuse = refuse;
 	va_start(ap, fmt);
+	/* The caller ran va_start; the analyzer loses it via va_list. */
+	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized) */
 	(void)vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
 	va_end(ap);
 	if (sev > r->worst)
@@ -229,8 +233,8 @@ signed_by(X509 *x, X509 *issuer)
 static int
 named_by(X509 *x, X509 *issuer)
 {
-	return X509_NAME_cmp(X509_get_issuer_name(x),
-	    X509_get_subject_name(issuer)) == 0;
+	return X509_NAME_cmp(
+		   X509_get_issuer_name(x), X509_get_subject_name(issuer)) == 0;
 }
 
 static int
@@ -281,8 +285,7 @@ san_facts(struct fscert_report *r, X509 *leaf)
 		n++;
 		if (g->type == GEN_DNS && used < sizeof(r->names))
 			used += (size_t)snprintf(r->names + used,
-			    sizeof(r->names) - used, "%s%.*s",
-			    used ? "," : "",
+			    sizeof(r->names) - used, "%s%.*s", used ? "," : "",
 			    ASN1_STRING_length(g->d.dNSName),
 			    (const char *)ASN1_STRING_get0_data(g->d.dNSName));
 	}
@@ -306,7 +309,8 @@ leaf_facts(struct fscert_report *r, X509 *leaf, time_t now)
 	r->days_left = days_until(X509_get0_notAfter(leaf), now);
 	if (X509_digest(leaf, EVP_sha256(), md, &mdlen))
 		for (i = 0; i < mdlen; i++)
-			(void)snprintf(r->sha256 + 2 * i, 3, "%02x", md[i]);
+			(void)snprintf(
+			    r->sha256 + (size_t)2 * i, 3, "%02x", md[i]);
 	if (k != NULL) {
 		switch (EVP_PKEY_get_base_id(k)) {
 		case EVP_PKEY_RSA:
@@ -328,18 +332,19 @@ struct vctx {
 	const struct fscert_lineage *l;
 	const struct fscert_policy *p;
 	struct fscert_report *r;
-	time_t		 now;
-	const char	*cname;		/* file of the leaf */
-	const char	*kname;		/* file of the key */
-	const char	*chname;	/* file of the chain */
-	STACK_OF(X509)	*path;		/* a verified path, or NULL */
+	time_t now;
+	const char *cname; /* file of the leaf */
+	const char *kname; /* file of the key */
+	const char *chname; /* file of the chain */
+	STACK_OF(X509) * path; /* a verified path, or NULL */
 };
 
-#define ADD(v, rule, sev, refuse, ...) do {				\
-	if (fscert_report_add((v)->r, (rule), (sev), (refuse),		\
-	    __VA_ARGS__) == -1)						\
-		return -1;						\
-} while (0)
+#define ADD(v, rule, sev, refuse, ...) \
+	do { \
+		if (fscert_report_add( \
+			(v)->r, (rule), (sev), (refuse), __VA_ARGS__) == -1) \
+			return -1; \
+	} while (0)
 
 static int
 rule_leaf(struct vctx *v)
@@ -355,11 +360,13 @@ rule_leaf(struct vctx *v)
 	if (n > 1 && v->l->kind == FSCERT_KIND_LIVE)
 		ADD(v, FSCERT_R_EXTRA_CERTS, FSCERT_SEV_WARN, 0,
 		    "%s: holds %d certificates; only the first is used, as "
-		    "the leaf", v->cname, n);
+		    "the leaf",
+		    v->cname, n);
 	if (n > 1 && v->l->kind == FSCERT_KIND_INSTALLED)
 		ADD(v, FSCERT_R_EXTRA_CERTS, FSCERT_SEV_WARN, 0,
 		    "%s: holds %d certificates; SIP-TLS serves only the "
-		    "first, its chain comes from cafile.pem", v->cname, n);
+		    "first, its chain comes from cafile.pem",
+		    v->cname, n);
 
 	if (X509_cmp_time(X509_get0_notAfter(leaf), &v->now) <= 0)
 		ADD(v, FSCERT_R_LEAF_EXPIRED, FSCERT_SEV_CRIT, 1,
@@ -382,12 +389,15 @@ rule_leaf(struct vctx *v)
 	if ((fl & EXFLAG_BCONS) && (fl & EXFLAG_CA))
 		ADD(v, FSCERT_R_LEAF_CA, FSCERT_SEV_CRIT, 1,
 		    "%s: the leaf is a CA certificate (basicConstraints "
-		    "CA:TRUE)", v->cname);
+		    "CA:TRUE)",
+		    v->cname);
 	if ((fl & EXFLAG_XKUSAGE) &&
-	    !(X509_get_extended_key_usage(leaf) & (XKU_SSL_SERVER | XKU_ANYEKU)))
+	    !(X509_get_extended_key_usage(leaf) &
+		(XKU_SSL_SERVER | XKU_ANYEKU)))
 		ADD(v, FSCERT_R_NO_SERVER_AUTH, FSCERT_SEV_CRIT, 1,
 		    "%s: extendedKeyUsage lacks serverAuth: TLS clients "
-		    "will reject it", v->cname);
+		    "will reject it",
+		    v->cname);
 	if ((md = weak_sig(leaf)) != NULL)
 		ADD(v, FSCERT_R_WEAK_SIGNATURE, FSCERT_SEV_CRIT, 1,
 		    "%s: certificate is signed with %s", v->cname, md);
@@ -396,16 +406,17 @@ rule_leaf(struct vctx *v)
 	bits = k != NULL ? EVP_PKEY_get_bits(k) : 0;
 	if (type == EVP_PKEY_RSA && bits < 2048)
 		ADD(v, FSCERT_R_WEAK_KEY, FSCERT_SEV_CRIT, 1,
-		    "%s: RSA key of %d bits (at least 2048 needed)",
-		    v->cname, bits);
+		    "%s: RSA key of %d bits (at least 2048 needed)", v->cname,
+		    bits);
 	if (type == EVP_PKEY_EC && bits < 256)
 		ADD(v, FSCERT_R_WEAK_KEY, FSCERT_SEV_CRIT, 1,
-		    "%s: EC key of %d bits (at least 256 needed)",
-		    v->cname, bits);
+		    "%s: EC key of %d bits (at least 256 needed)", v->cname,
+		    bits);
 	if (type == EVP_PKEY_EC)
 		ADD(v, FSCERT_R_ECDSA_KEY, FSCERT_SEV_WARN, 0,
 		    "%s: ECDSA key; older desk phones only do RSA "
-		    "(certbot --key-type rsa)", v->cname);
+		    "(certbot --key-type rsa)",
+		    v->cname);
 	return 0;
 }
 
@@ -451,7 +462,8 @@ rule_hosts(struct vctx *v)
 	if (san_facts(v->r, v->l->leaf) == 0) {
 		ADD(v, FSCERT_R_NO_SAN, FSCERT_SEV_CRIT, 1,
 		    "%s: certificate has no subjectAltName; clients ignore "
-		    "the CN", v->cname);
+		    "the CN",
+		    v->cname);
 		return 0;
 	}
 	for (i = 0; i < v->p->nhosts; i++) {
@@ -462,8 +474,8 @@ rule_hosts(struct vctx *v)
 			ok = X509_check_host(v->l->leaf, h, 0, fl, NULL) == 1;
 		if (!ok)
 			ADD(v, FSCERT_R_HOST_MISMATCH, FSCERT_SEV_CRIT, 1,
-			    "%s: does not cover '%s' (it names %s)",
-			    v->cname, h, v->r->names[0] ? v->r->names : "no DNS name");
+			    "%s: does not cover '%s' (it names %s)", v->cname,
+			    h, v->r->names[0] ? v->r->names : "no DNS name");
 	}
 	return 0;
 }
@@ -495,15 +507,16 @@ rule_chain(struct vctx *v)
 		if (v->l->kind == FSCERT_KIND_INSTALLED)
 			ADD(v, FSCERT_R_EMPTY_CHAIN, FSCERT_SEV_CRIT, 1,
 			    "%s: holds no certificate; FreeSWITCH would serve "
-			    "the leaf alone", v->chname);
+			    "the leaf alone",
+			    v->chname);
 		else if (!v->l->files[v->l->chain_from].present)
 			ADD(v, FSCERT_R_EMPTY_CHAIN, FSCERT_SEV_CRIT, 1,
 			    "%s: missing, and no fullchain.pem: no "
-			    "intermediate to serve", v->chname);
+			    "intermediate to serve",
+			    v->chname);
 		else
 			ADD(v, FSCERT_R_EMPTY_CHAIN, FSCERT_SEV_CRIT, 1,
-			    "%s: holds no intermediate certificate",
-			    v->chname);
+			    "%s: holds no intermediate certificate", v->chname);
 		return 0;
 	}
 	x = sk_X509_value(ch, 0);
@@ -511,13 +524,14 @@ rule_chain(struct vctx *v)
 		if (named_by(v->l->leaf, x))
 			ADD(v, FSCERT_R_CHAIN_ISSUER, FSCERT_SEV_CRIT, 1,
 			    "%s: certificate 1 ('%s') has the issuer's name "
-			    "but did not sign %s", v->chname,
-			    cn_of(x, a, sizeof(a)), v->cname);
+			    "but did not sign %s",
+			    v->chname, cn_of(x, a, sizeof(a)), v->cname);
 		else
 			ADD(v, FSCERT_R_CHAIN_ISSUER, FSCERT_SEV_CRIT, 1,
 			    "%s: certificate 1 ('%s') did not issue %s "
-			    "(issued by '%s')", v->chname,
-			    cn_of(x, a, sizeof(a)), v->cname, v->r->issuer);
+			    "(issued by '%s')",
+			    v->chname, cn_of(x, a, sizeof(a)), v->cname,
+			    v->r->issuer);
 	}
 	for (i = 0; i < n; i++) {
 		x = sk_X509_value(ch, i);
@@ -527,15 +541,15 @@ rule_chain(struct vctx *v)
 				ADD(v, FSCERT_R_CHAIN_ORDER, FSCERT_SEV_CRIT, 1,
 				    "%s: certificate %d ('%s') is not signed "
 				    "by certificate %d ('%s'): wrong order or "
-				    "unrelated", v->chname, i + 1,
-				    cn_of(x, a, sizeof(a)), i + 2,
-				    cn_of(next, b, sizeof(b)));
+				    "unrelated",
+				    v->chname, i + 1, cn_of(x, a, sizeof(a)),
+				    i + 2, cn_of(next, b, sizeof(b)));
 		}
 		if (self_signed(x))
 			ADD(v, FSCERT_R_ROOT_IN_CHAIN, FSCERT_SEV_WARN, 0,
 			    "%s: certificate %d ('%s') is a self-signed root; "
-			    "clients must have it already", v->chname, i + 1,
-			    cn_of(x, a, sizeof(a)));
+			    "clients must have it already",
+			    v->chname, i + 1, cn_of(x, a, sizeof(a)));
 		else if ((md = weak_sig(x)) != NULL)
 			ADD(v, FSCERT_R_WEAK_SIGNATURE, FSCERT_SEV_CRIT, 1,
 			    "%s: certificate %d ('%s') is signed with %s",
@@ -553,25 +567,27 @@ rule_chain(struct vctx *v)
 		if (v->path != NULL && !on_path(v, x) && i > 0)
 			ADD(v, FSCERT_R_CHAIN_VALIDITY, FSCERT_SEV_WARN, 0,
 			    "%s: certificate %d ('%s') %s %s; not needed, "
-			    "a trusted path exists without it", v->chname,
-			    i + 1, cn_of(x, a, sizeof(a)),
+			    "a trusted path exists without it",
+			    v->chname, i + 1, cn_of(x, a, sizeof(a)),
 			    late ? "expired on" : "is not valid before",
-			    iso_time(late ? X509_get0_notAfter(x) :
-			    X509_get0_notBefore(x), date, sizeof(date)));
+			    iso_time(late ? X509_get0_notAfter(x)
+					  : X509_get0_notBefore(x),
+				date, sizeof(date)));
 		else
 			ADD(v, FSCERT_R_CHAIN_VALIDITY, FSCERT_SEV_CRIT, 1,
-			    "%s: certificate %d ('%s') %s %s", v->chname,
-			    i + 1, cn_of(x, a, sizeof(a)),
+			    "%s: certificate %d ('%s') %s %s", v->chname, i + 1,
+			    cn_of(x, a, sizeof(a)),
 			    late ? "expired on" : "is not valid before",
-			    iso_time(late ? X509_get0_notAfter(x) :
-			    X509_get0_notBefore(x), date, sizeof(date)));
+			    iso_time(late ? X509_get0_notAfter(x)
+					  : X509_get0_notBefore(x),
+				date, sizeof(date)));
 	}
 	return 0;
 }
 
 /* Are a[from..] and b[..] the same certificates in the same order? */
 static int
-same_certs(STACK_OF(X509) *a, int from, STACK_OF(X509) *b)
+same_certs(STACK_OF(X509) * a, int from, STACK_OF(X509) * b)
 {
 	int i;
 
@@ -587,10 +603,11 @@ static int
 rule_fullchain(struct vctx *v)
 {
 	const struct fscert_lineage *l = v->l;
-	STACK_OF(X509) *fc, *c, *ch;
+	STACK_OF(X509) * fc, *c, *ch;
 	int nc;
 
-	if (l->kind != FSCERT_KIND_LIVE || !l->files[FSCERT_F_FULLCHAIN].present)
+	if (l->kind != FSCERT_KIND_LIVE ||
+	    !l->files[FSCERT_F_FULLCHAIN].present)
 		return 0;
 	fc = l->files[FSCERT_F_FULLCHAIN].pem->certs;
 	c = l->files[FSCERT_F_CERT].pem->certs;
@@ -606,8 +623,7 @@ rule_fullchain(struct vctx *v)
 		return 0;
 	ch = l->files[FSCERT_F_CHAIN].pem->certs;
 	/* fullchain == every certificate of cert.pem, then of chain.pem. */
-	if (sk_X509_num(fc) != nc + sk_X509_num(ch) ||
-	    !same_certs(fc, nc, ch))
+	if (sk_X509_num(fc) != nc + sk_X509_num(ch) || !same_certs(fc, nc, ch))
 		ADD(v, FSCERT_R_FULLCHAIN_MISMATCH, FSCERT_SEV_CRIT, 1,
 		    "fullchain.pem: is not cert.pem followed by chain.pem "
 		    "(%d certificates, expected %d in that order)",
@@ -662,7 +678,7 @@ verify_cb(int ok, X509_STORE_CTX *ctx)
 
 	if (!ok && X509_STORE_CTX_get_error_depth(ctx) == 0 &&
 	    (e == X509_V_ERR_CERT_HAS_EXPIRED ||
-	    e == X509_V_ERR_CERT_NOT_YET_VALID))
+		e == X509_V_ERR_CERT_NOT_YET_VALID))
 		return 1;
 	return ok;
 }
@@ -704,13 +720,15 @@ rule_trust(struct vctx *v, struct fscert_err *err)
 		if (v->p->ca_file != NULL)
 			ADD(v, FSCERT_R_UNTRUSTED, FSCERT_SEV_CRIT, 1,
 			    "%s: no path to a trusted root in '%s': %s "
-			    "(depth %d, '%s')", v->cname, v->p->ca_file,
+			    "(depth %d, '%s')",
+			    v->cname, v->p->ca_file,
 			    X509_verify_cert_error_string(e), depth, a);
 		else
 			ADD(v, FSCERT_R_UNTRUSTED, FSCERT_SEV_WARN, 0,
 			    "%s: no path to a root in the system trust "
-			    "store: %s (depth %d, '%s')", v->cname,
-			    X509_verify_cert_error_string(e), depth, a);
+			    "store: %s (depth %d, '%s')",
+			    v->cname, X509_verify_cert_error_string(e), depth,
+			    a);
 	}
 	ERR_clear_error();
 	rc = 0;
@@ -751,9 +769,9 @@ fscert_validate(const struct fscert_lineage *l, const struct fscert_policy *p,
 	/* The trust path first: rule_chain asks whether a cert is on it. */
 	if (rule_trust(&v, err) == -1)
 		goto out;
-	if (rule_leaf(&v) == -1 || rule_key(&v) == -1 ||
-	    rule_hosts(&v) == -1 || rule_chain(&v) == -1 ||
-	    rule_fullchain(&v) == -1 || rule_installed(&v) == -1) {
+	if (rule_leaf(&v) == -1 || rule_key(&v) == -1 || rule_hosts(&v) == -1 ||
+	    rule_chain(&v) == -1 || rule_fullchain(&v) == -1 ||
+	    rule_installed(&v) == -1) {
 		fscert_err_sys(err, FSCERT_ENOMEM, "out of memory");
 		goto out;
 	}

@@ -12,23 +12,25 @@
 #include "fscert/vars.h"
 
 int
-fscert_vars_check_value(const char *name, const char *value,
-    struct fscert_err *err)
+fscert_vars_check_value(
+    const char *name, const char *value, struct fscert_err *err)
 {
 	if (strchr(value, '"') != NULL)
 		return fscert_err_set(err, FSCERT_EUSAGE,
 		    "%s: value holds '\"', which ends the X-PRE-PROCESS "
-		    "data attribute", name);
+		    "data attribute",
+		    name);
 	if (strpbrk(value, "\r\n") != NULL)
-		return fscert_err_set(err, FSCERT_EUSAGE,
-		    "%s: value holds a line break", name);
+		return fscert_err_set(
+		    err, FSCERT_EUSAGE, "%s: value holds a line break", name);
 	if (strstr(value, "$${") != NULL)
 		return fscert_err_set(err, FSCERT_EUSAGE,
 		    "%s: value holds '$${', which the preprocessor would "
-		    "expand", name);
+		    "expand",
+		    name);
 	if (strchr(value, '<') != NULL)
-		return fscert_err_set(err, FSCERT_EUSAGE,
-		    "%s: value holds '<'", name);
+		return fscert_err_set(
+		    err, FSCERT_EUSAGE, "%s: value holds '<'", name);
 	return 0;
 }
 
@@ -37,7 +39,7 @@ static int
 check_tls_version(const char *v, struct fscert_err *err)
 {
 	static const char *const ok[] = { "tlsv1", "tlsv1.1", "tlsv1.2",
-	    "tlsv1.3", "sslv2", "sslv3", "sslv23" };
+		"tlsv1.3", "sslv2", "sslv3", "sslv23" };
 	const char *p = v, *e;
 	size_t i, n;
 	int found;
@@ -45,7 +47,8 @@ check_tls_version(const char *v, struct fscert_err *err)
 	if (strpbrk(v, " \t") != NULL)
 		return fscert_err_set(err, FSCERT_EUSAGE,
 		    "sip_tls_version: '%s' holds a space; FreeSWITCH "
-		    "silently ignores a token after one", v);
+		    "silently ignores a token after one",
+		    v);
 	for (;;) {
 		e = strchr(p, ',');
 		n = e != NULL ? (size_t)(e - p) : strlen(p);
@@ -78,7 +81,8 @@ check_ciphers(const char *v, struct fscert_err *err)
 	if (!ok)
 		return fscert_err_set(err, FSCERT_EUSAGE,
 		    "sip_tls_ciphers: OpenSSL accepts no TLS 1.2 cipher in "
-		    "'%s'; FreeSWITCH would fail to start the profile", v);
+		    "'%s'; FreeSWITCH would fail to start the profile",
+		    v);
 	return 0;
 }
 
@@ -94,8 +98,8 @@ put(struct fscert_buf *out, const char *name, const char *value,
 	n = snprintf(line, sizeof(line),
 	    "<X-PRE-PROCESS cmd=\"set\" data=\"%s=%s\"/>\n", name, value);
 	if (n < 0 || (size_t)n >= sizeof(line))
-		return fscert_err_set(err, FSCERT_EUSAGE, "%s: value too long",
-		    name);
+		return fscert_err_set(
+		    err, FSCERT_EUSAGE, "%s: value too long", name);
 	return fscert_buf_append(out, line, (size_t)n, err);
 }
 
@@ -103,28 +107,32 @@ int
 fscert_vars_render(const struct fscert_target *t, const char *cert_dir,
     struct fscert_buf *out, struct fscert_err *err)
 {
-	static const char head[] = "<include>\n"
+	static const char head[] =
+	    "<include>\n"
 	    "<!-- Written by fscert; edit fscert.conf, not this file. -->\n";
 	static const char tail[] = "</include>\n";
 	const char *ver = t->tls_version ? t->tls_version : FSCERT_TLS_VERSION;
 
 	if (check_tls_version(ver, err) == -1 ||
-	    (t->tls_ciphers != NULL && check_ciphers(t->tls_ciphers, err) == -1))
+	    (t->tls_ciphers != NULL &&
+		check_ciphers(t->tls_ciphers, err) == -1))
 		return -1;
 	if (fscert_buf_append(out, head, sizeof(head) - 1, err) == -1 ||
-	    put(out, "internal_ssl_enable", t->internal_ssl_enable ?
-	    t->internal_ssl_enable : "true", err) == -1 ||
+	    put(out, "internal_ssl_enable",
+		t->internal_ssl_enable ? t->internal_ssl_enable : "true",
+		err) == -1 ||
 	    put(out, "internal_ssl_dir", cert_dir, err) == -1 ||
-	    put(out, "internal_tls_port", t->internal_tls_port ?
-	    t->internal_tls_port : "5061", err) == -1 ||
+	    put(out, "internal_tls_port",
+		t->internal_tls_port ? t->internal_tls_port : "5061",
+		err) == -1 ||
 	    put(out, "sip_tls_version", ver, err) == -1 ||
 	    (t->tls_ciphers != NULL &&
-	    put(out, "sip_tls_ciphers", t->tls_ciphers, err) == -1))
+		put(out, "sip_tls_ciphers", t->tls_ciphers, err) == -1))
 		return -1;
 	if (t->external_ssl_enable != NULL &&
-	    (put(out, "external_ssl_enable", t->external_ssl_enable,
-	    err) == -1 ||
-	    put(out, "external_ssl_dir", cert_dir, err) == -1))
+	    (put(out, "external_ssl_enable", t->external_ssl_enable, err) ==
+		    -1 ||
+		put(out, "external_ssl_dir", cert_dir, err) == -1))
 		return -1;
 	if (t->external_tls_port != NULL &&
 	    put(out, "external_tls_port", t->external_tls_port, err) == -1)
@@ -168,8 +176,7 @@ line_has(const char *s, const char *e, const char *needle)
 
 int
 fscert_vars_include(const char *text, size_t len, const char *fragment,
-    struct fscert_buf *out, enum fscert_include *what,
-    struct fscert_err *err)
+    struct fscert_buf *out, enum fscert_include *what, struct fscert_err *err)
 {
 	const char *s, *e, *end = text + len, *close = NULL;
 	const char *eol = "\n";
@@ -177,8 +184,8 @@ fscert_vars_include(const char *text, size_t len, const char *fragment,
 	int n, wrapper = 0, directives = 0;
 
 	if (memchr(text, '\0', len) != NULL)
-		return fscert_err_set(err, FSCERT_EPARSE,
-		    "vars.xml: not a text file");
+		return fscert_err_set(
+		    err, FSCERT_EPARSE, "vars.xml: not a text file");
 	if (strpbrk(fragment, "\"<\n\r") != NULL)
 		return fscert_err_set(err, FSCERT_EUSAGE,
 		    "vars_file: '%s' cannot be put in an include", fragment);
@@ -213,8 +220,8 @@ fscert_vars_include(const char *text, size_t len, const char *fragment,
 	n = snprintf(line, sizeof(line),
 	    "  <X-PRE-PROCESS cmd=\"include\" data=\"%s\"/>%s", fragment, eol);
 	if (n < 0 || (size_t)n >= sizeof(line))
-		return fscert_err_set(err, FSCERT_EUSAGE,
-		    "vars_file: name too long");
+		return fscert_err_set(
+		    err, FSCERT_EUSAGE, "vars_file: name too long");
 	if (close == NULL)
 		close = end;
 	if (fscert_buf_append(out, text, (size_t)(close - text), err) == -1)

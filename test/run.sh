@@ -1,7 +1,8 @@
 #!/bin/sh
 # test/run.sh: install what the tests need, build, and run the whole
 # suite: unit tests (cmocka), CLI and man page tests, the TLS serving
-# tests, certbot + pebble end to end, and a short fuzz run.
+# tests, certbot + pebble end to end, a short fuzz run of every parser,
+# and the static gates.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -17,4 +18,7 @@ CC=clang cmake -S . -B "$build-fuzz" -DFSCERT_FUZZ=ON -DFSCERT_TESTS=OFF \
     >/dev/null
 cmake --build "$build-fuzz" -j"$(nproc)"
 fuzz/run.sh "$build-fuzz" "$fuzzsecs"
+
+# Static analysis and format: clang-tidy, cppcheck, clang-format.
+BUILD_DIR=$build test/gates/static.sh
 echo "test/run.sh: all passed"

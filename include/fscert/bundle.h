@@ -40,7 +40,7 @@ struct fscert_bundle {
 const char *fscert_out_name(enum fscert_out o);
 
 /* 1 when file o carries the private key (agent.pem, wss.pem). */
-int	fscert_out_has_key(enum fscert_out o);
+int fscert_out_has_key(enum fscert_out o);
 
 /*
  * Build the bundle of l into *b (zeroed by the caller).  dhparams, if
@@ -48,10 +48,9 @@ int	fscert_out_has_key(enum fscert_out o);
  * Returns 0, or -1 with err set (no leaf, no key, empty chain).
  * fscert_bundle_free cleanses the key-bearing buffers.
  */
-int	fscert_bundle_build(const struct fscert_lineage *l,
-	    const char *dhparams, struct fscert_bundle *b,
-	    struct fscert_err *err);
-void	fscert_bundle_free(struct fscert_bundle *b);
+int fscert_bundle_build(const struct fscert_lineage *l, const char *dhparams,
+    struct fscert_bundle *b, struct fscert_err *err);
+void fscert_bundle_free(struct fscert_bundle *b);
 
 /*
  * Write b into the existing directory dir: every file goes to a temp
@@ -61,8 +60,8 @@ void	fscert_bundle_free(struct fscert_bundle *b);
  * fsync'ed.  On failure no temp file is left and no file was renamed
  * (unless the failure struck between renames).  Returns 0 or -1.
  */
-int	fscert_bundle_write(const struct fscert_bundle *b, const char *dir,
-	    mode_t key_mode, struct fscert_err *err);
+int fscert_bundle_write(const struct fscert_bundle *b, const char *dir,
+    mode_t key_mode, struct fscert_err *err);
 
 #pragma GCC visibility pop
 

@@ -18,29 +18,29 @@ extern "C" {
 #pragma GCC visibility push(default)
 
 enum fscert_deploy_status {
-	FSCERT_DEPLOY_CURRENT,	/* nothing to do, nothing written */
-	FSCERT_DEPLOY_DONE,	/* something was (or would be) written */
-	FSCERT_DEPLOY_REFUSED,	/* validation refused the lineage */
-	FSCERT_DEPLOY_FAILED,	/* reading, writing or locking failed */
+	FSCERT_DEPLOY_CURRENT, /* nothing to do, nothing written */
+	FSCERT_DEPLOY_DONE, /* something was (or would be) written */
+	FSCERT_DEPLOY_REFUSED, /* validation refused the lineage */
+	FSCERT_DEPLOY_FAILED, /* reading, writing or locking failed */
 	FSCERT_DEPLOY__MAX
 };
 
 struct fscert_deploy_opts {
-	int	 dry_run;		/* validate and plan; write nothing */
-	int	 force;			/* rewrite even when current */
-	int	 no_lock;		/* caller holds the lock */
+	int dry_run; /* validate and plan; write nothing */
+	int force; /* rewrite even when current */
+	int no_lock; /* caller holds the lock */
 };
 
 struct fscert_deploy_result {
 	enum fscert_deploy_status status;
-	struct fscert_report *report;	/* validation; freed by _free */
+	struct fscert_report *report; /* validation; freed by _free */
 	struct fscert_install_result inst;
-	int	 files_changed;		/* any of the three (would be) written */
-	int	 vars_changed;		/* the fragment (would be) written */
-	enum fscert_include include;	/* what was done to vars.xml */
-	int	 include_checked;	/* 0: no conf_dir / vars = no */
-	int	 vars_xml_missing;	/* conf_dir has no vars.xml */
-	char	 leaf_sha256[65];	/* of the leaf installed */
+	int files_changed; /* any of the three (would be) written */
+	int vars_changed; /* the fragment (would be) written */
+	enum fscert_include include; /* what was done to vars.xml */
+	int include_checked; /* 0: no conf_dir / vars = no */
+	int vars_xml_missing; /* conf_dir has no vars.xml */
+	char leaf_sha256[65]; /* of the leaf installed */
 };
 
 /* The name of status ("current", "deployed", "refused", "failed"). */
@@ -53,18 +53,17 @@ const char *fscert_deploy_status_name(enum fscert_deploy_status s);
  * Writes nothing when refused, when dry_run, or when everything is
  * already current.  Serialised by the cert dir's private lock.
  */
-int	fscert_deploy(const struct fscert_target *t,
-	    const struct fscert_config *c, const struct fscert_deploy_opts *o,
-	    struct fscert_deploy_result *res, struct fscert_err *err);
+int fscert_deploy(const struct fscert_target *t, const struct fscert_config *c,
+    const struct fscert_deploy_opts *o, struct fscert_deploy_result *res,
+    struct fscert_err *err);
 
-void	fscert_deploy_result_free(struct fscert_deploy_result *res);
+void fscert_deploy_result_free(struct fscert_deploy_result *res);
 
 /*
  * Does target t take its certificate from the certbot lineage dir
  * lineage (as RENEWED_LINEAGE names it)?  Compares real paths.
  */
-int	fscert_target_matches(const struct fscert_target *t,
-	    const char *lineage);
+int fscert_target_matches(const struct fscert_target *t, const char *lineage);
 
 #pragma GCC visibility pop
 

@@ -17,7 +17,7 @@
 #include "fscert/probe.h"
 #include "fscert/reload.h"
 
-#define FSCERT_VERSION	"0.1.0"
+#define FSCERT_VERSION "0.1.0"
 
 /* The library's version string. */
 #pragma GCC visibility push(default)

@@ -24,63 +24,62 @@ extern "C" {
 #pragma GCC visibility push(default)
 
 /* The private directory inside the cert dir: lock, backups. */
-#define FSCERT_STATE_DIR	".fscert"
+#define FSCERT_STATE_DIR ".fscert"
 
 /* Files that shadow ours in sofia-sip's lookup (internals 1.1, 1.3). */
 enum fscert_shadow {
-	FSCERT_SH_WSS_CRT,	/* wss.crt overrides wss.pem's certificate */
-	FSCERT_SH_WSS_KEY,	/* wss.key overrides wss.pem's key */
-	FSCERT_SH_CA_BUNDLE,	/* ca-bundle.crt overrides wss.pem's chain */
-	FSCERT_SH_TLS_PEM,	/* tls.pem: used when agent/cafile missing */
+	FSCERT_SH_WSS_CRT, /* wss.crt overrides wss.pem's certificate */
+	FSCERT_SH_WSS_KEY, /* wss.key overrides wss.pem's key */
+	FSCERT_SH_CA_BUNDLE, /* ca-bundle.crt overrides wss.pem's chain */
+	FSCERT_SH_TLS_PEM, /* tls.pem: used when agent/cafile missing */
 	FSCERT_SH__MAX
 };
 
 struct fscert_install_opts {
-	const char	*cert_dir;
-	uid_t		 uid;		/* (uid_t)-1: the cert dir's owner */
-	gid_t		 gid;		/* (gid_t)-1: the cert dir's group */
-	mode_t		 key_mode;	/* 0600, or 0640 with a group */
-	int		 dry_run;	/* compare only; write nothing */
-	int		 force;		/* rewrite even when current */
-	int		 move_shadowing; /* move shadowing files to .fscert/ */
+	const char *cert_dir;
+	uid_t uid; /* (uid_t)-1: the cert dir's owner */
+	gid_t gid; /* (gid_t)-1: the cert dir's group */
+	mode_t key_mode; /* 0600, or 0640 with a group */
+	int dry_run; /* compare only; write nothing */
+	int force; /* rewrite even when current */
+	int move_shadowing; /* move shadowing files to .fscert/ */
 };
 
 struct fscert_install_result {
-	int		 current;	/* everything already as it should be */
-	int		 changed[FSCERT_OUT__MAX]; /* (would be) rewritten */
-	int		 shadow[FSCERT_SH__MAX];   /* present */
-	int		 moved[FSCERT_SH__MAX];    /* moved aside */
-	int		 backed_up;	/* the previous set was saved */
-	int		 stale;		/* leftover temp files removed */
+	int current; /* everything already as it should be */
+	int changed[FSCERT_OUT__MAX]; /* (would be) rewritten */
+	int shadow[FSCERT_SH__MAX]; /* present */
+	int moved[FSCERT_SH__MAX]; /* moved aside */
+	int backed_up; /* the previous set was saved */
+	int stale; /* leftover temp files removed */
 };
 
-const char *fscert_shadow_name(enum fscert_shadow s);	/* "wss.crt" */
+const char *fscert_shadow_name(enum fscert_shadow s); /* "wss.crt" */
 
 /*
  * Take the private lock of cert_dir (CERT_DIR/.fscert/lock), waiting
  * for another fscert run to finish.  Never certbot's lock.  *fd is
  * released with fscert_install_unlock.
  */
-int	fscert_install_lock(const char *cert_dir, int *fd,
-	    struct fscert_err *err);
-void	fscert_install_unlock(int fd);
+int fscert_install_lock(const char *cert_dir, int *fd, struct fscert_err *err);
+void fscert_install_unlock(int fd);
 
 /*
  * The "DH PARAMETERS" block of the installed agent.pem, to carry over
  * into the new one: *dh is a new string, or NULL when there is none (or
  * no agent.pem).  The caller frees it.
  */
-int	fscert_install_dhparams(const char *cert_dir, char **dh,
-	    struct fscert_err *err);
+int fscert_install_dhparams(
+    const char *cert_dir, char **dh, struct fscert_err *err);
 
 /*
  * Install b into o->cert_dir (see above), filling r.  Returns 0, or -1
  * with err set; on failure every file is either the old or the new one,
  * complete, and no temp file is left.
  */
-int	fscert_install(const struct fscert_bundle *b,
-	    const struct fscert_install_opts *o, struct fscert_install_result *r,
-	    struct fscert_err *err);
+int fscert_install(const struct fscert_bundle *b,
+    const struct fscert_install_opts *o, struct fscert_install_result *r,
+    struct fscert_err *err);
 
 /*
  * Make dir/name hold exactly len bytes of data (temp file + fsync +
@@ -89,16 +88,15 @@ int	fscert_install(const struct fscert_bundle *b,
  * and the directory's owner; an existing one keeps its mode and owner.
  * For the vars fragment and vars.xml.
  */
-int	fscert_install_file(const char *dir, const char *name,
-	    const void *data, size_t len, mode_t mode, int dry_run,
-	    int *changed, struct fscert_err *err);
+int fscert_install_file(const char *dir, const char *name, const void *data,
+    size_t len, mode_t mode, int dry_run, int *changed, struct fscert_err *err);
 
 /*
  * Read dir/name (never through a symlink) into *out; a missing file
  * gives 0 with out->data NULL.  Capped at FSCERT_FILE_MAX.
  */
-int	fscert_install_read(const char *dir, const char *name,
-	    struct fscert_buf *out, struct fscert_err *err);
+int fscert_install_read(const char *dir, const char *name,
+    struct fscert_buf *out, struct fscert_err *err);
 
 /*
  * The pending-reload marker (CERT_DIR/.fscert/pending): set when a
@@ -106,13 +104,13 @@ int	fscert_install_read(const char *dir, const char *name,
  * retry it.  vars: the vars fragment changed too (reloadxml needed).
  * fscert_install_pending returns 1 (with *vars) when set, 0 when not.
  */
-int	fscert_install_set_pending(const char *cert_dir, int on, int vars,
-	    struct fscert_err *err);
-int	fscert_install_pending(const char *cert_dir, int *vars);
+int fscert_install_set_pending(
+    const char *cert_dir, int on, int vars, struct fscert_err *err);
+int fscert_install_pending(const char *cert_dir, int *vars);
 
 /* Put the set kept in .fscert/prev/ back, the same safe way. */
-int	fscert_install_rollback(const struct fscert_install_opts *o,
-	    struct fscert_err *err);
+int fscert_install_rollback(
+    const struct fscert_install_opts *o, struct fscert_err *err);
 
 #pragma GCC visibility pop
 

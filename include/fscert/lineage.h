@@ -30,9 +30,9 @@ extern "C" {
 #pragma GCC visibility push(default)
 
 enum fscert_kind {
-	FSCERT_KIND_LIVE,	/* certbot live dir (or any dir with cert.pem) */
-	FSCERT_KIND_FILES,	/* explicit --cert/--key/--chain */
-	FSCERT_KIND_INSTALLED,	/* agent.pem/cafile.pem/wss.pem */
+	FSCERT_KIND_LIVE, /* certbot live dir (or any dir with cert.pem) */
+	FSCERT_KIND_FILES, /* explicit --cert/--key/--chain */
+	FSCERT_KIND_INSTALLED, /* agent.pem/cafile.pem/wss.pem */
 	FSCERT_KIND__MAX
 };
 
@@ -49,20 +49,20 @@ enum fscert_role {
 
 /* One file that was read. */
 struct fscert_file {
-	int		 present;	/* 0: absent (optional file) */
-	char		*path;		/* as opened (dir + name, or as given) */
-	char		*name;		/* for messages: "cert.pem" or the path */
-	char		*real;		/* after resolving symlinks */
-	mode_t		 mode;		/* st_mode of the real file */
-	uid_t		 uid;
-	gid_t		 gid;
+	int present; /* 0: absent (optional file) */
+	char *path; /* as opened (dir + name, or as given) */
+	char *name; /* for messages: "cert.pem" or the path */
+	char *real; /* after resolving symlinks */
+	mode_t mode; /* st_mode of the real file */
+	uid_t uid;
+	gid_t gid;
 	struct fscert_pem *pem;
 };
 
 struct fscert_lineage {
 	enum fscert_kind kind;
-	char		*dir;		/* the directory, or NULL for FILES */
-	char		*root;		/* the tree symlinks may not leave */
+	char *dir; /* the directory, or NULL for FILES */
+	char *root; /* the tree symlinks may not leave */
 	struct fscert_file files[FSCERT_F__MAX];
 
 	/*
@@ -71,9 +71,9 @@ struct fscert_lineage {
 	 * order (chain.pem, else fullchain.pem after the leaf, else
 	 * cafile.pem) and the file holding the private key.
 	 */
-	X509		*leaf;
+	X509 *leaf;
 	enum fscert_role leaf_from;
-	STACK_OF(X509)	*chain;		/* owned; its X509s are up-ref'd */
+	STACK_OF(X509) * chain; /* owned; its X509s are up-ref'd */
 	enum fscert_role chain_from;
 	enum fscert_role key_from;
 };
@@ -85,8 +85,8 @@ struct fscert_lineage {
  * set (a missing, dangling, escaping, oversize or unparsable file, or a
  * directory that is neither kind).  Validation is not done here.
  */
-struct fscert_lineage *fscert_lineage_open_dir(const char *dir,
-	    struct fscert_err *err);
+struct fscert_lineage *
+fscert_lineage_open_dir(const char *dir, struct fscert_err *err);
 
 /*
  * Open explicit files; chain may be NULL (then cert may carry the
@@ -94,14 +94,14 @@ struct fscert_lineage *fscert_lineage_open_dir(const char *dir,
  * directly are followed: the caller named the file.
  */
 struct fscert_lineage *fscert_lineage_open_files(const char *cert,
-	    const char *key, const char *chain, struct fscert_err *err);
+    const char *key, const char *chain, struct fscert_err *err);
 
 /* Release l and everything it holds.  Accepts NULL. */
-void	fscert_lineage_free(struct fscert_lineage *l);
+void fscert_lineage_free(struct fscert_lineage *l);
 
 /* The short name used in messages for role r of l ("privkey.pem"). */
-const char *fscert_lineage_name(const struct fscert_lineage *l,
-	    enum fscert_role r);
+const char *
+fscert_lineage_name(const struct fscert_lineage *l, enum fscert_role r);
 
 #pragma GCC visibility pop
 

@@ -34,24 +34,24 @@ extern "C" {
 
 #pragma GCC visibility push(default)
 
-#define FSCERT_MAX_PROFILES_SEEN	16
-#define FSCERT_MAX_STEPS		64
-#define FSCERT_MAX_ENDPOINTS		16
+#define FSCERT_MAX_PROFILES_SEEN 16
+#define FSCERT_MAX_STEPS 64
+#define FSCERT_MAX_ENDPOINTS 16
 
 /* What "sofia jsonstatus" says of one profile. */
 struct fscert_fsprofile {
-	char	 name[64];
-	char	 state[16];		/* "RUNNING", "DOWN", ... */
-	long	 inuse;			/* -1: not given */
-	char	 tls_host[64];		/* from tls-bind-url, or "" */
-	int	 tls_port;
-	char	 wss_host[64];		/* from wss-bind-url, or "" */
-	int	 wss_port;
+	char name[64];
+	char state[16]; /* "RUNNING", "DOWN", ... */
+	long inuse; /* -1: not given */
+	char tls_host[64]; /* from tls-bind-url, or "" */
+	int tls_port;
+	char wss_host[64]; /* from wss-bind-url, or "" */
+	int wss_port;
 };
 
 struct fscert_fsstatus {
 	struct fscert_fsprofile profiles[FSCERT_MAX_PROFILES_SEEN];
-	size_t	 nprofiles;
+	size_t nprofiles;
 };
 
 /*
@@ -59,57 +59,57 @@ struct fscert_fsstatus {
  * 0, or -1 with err for text that is not that JSON.  For the client and
  * the fuzzer.
  */
-int	fscert_jsonstatus_parse(const char *body, struct fscert_fsstatus *st,
-	    struct fscert_err *err);
+int fscert_jsonstatus_parse(
+    const char *body, struct fscert_fsstatus *st, struct fscert_err *err);
 
 struct fscert_reload_opts {
-	const char	*cert_dir;	/* the installed set to prove */
-	const char	*esl_host;	/* NULL: 127.0.0.1 then ::1 */
-	int		 esl_port;
-	const char	*esl_password;	/* never logged */
-	int		 esl_timeout_ms;
-	const char *const *profiles;	/* none: those with TLS/WSS, else internal */
-	size_t		 nprofiles;
-	const char *const *verify;	/* HOST:PORT; none: from jsonstatus */
-	size_t		 nverify;
-	const char	*sni;		/* the expected host name, or NULL */
-	int		 vars_changed;	/* reloadxml first */
-	int		 force;		/* restart even with calls up */
-	int		 force_window_days;
-	int		 max_wait;	/* seconds to wait for in-use 0 */
-	int		 poll_ms;	/* in-use polling interval */
-	int		 verify_timeout_ms;
-	int		 running_timeout_ms;
-	int		 custom_ciphers; /* warn: reloadcert drops them */
+	const char *cert_dir; /* the installed set to prove */
+	const char *esl_host; /* NULL: 127.0.0.1 then ::1 */
+	int esl_port;
+	const char *esl_password; /* never logged */
+	int esl_timeout_ms;
+	const char *const *profiles; /* none: those with TLS/WSS, else internal */
+	size_t nprofiles;
+	const char *const *verify; /* HOST:PORT; none: from jsonstatus */
+	size_t nverify;
+	const char *sni; /* the expected host name, or NULL */
+	int vars_changed; /* reloadxml first */
+	int force; /* restart even with calls up */
+	int force_window_days;
+	int max_wait; /* seconds to wait for in-use 0 */
+	int poll_ms; /* in-use polling interval */
+	int verify_timeout_ms;
+	int running_timeout_ms;
+	int custom_ciphers; /* warn: reloadcert drops them */
 	const struct fscert_install_opts *rollback; /* NULL: none */
 };
 
 enum fscert_reload_status {
 	FSCERT_RELOAD_OK,
-	FSCERT_RELOAD_DEFERRED,		/* calls in progress: retry later */
+	FSCERT_RELOAD_DEFERRED, /* calls in progress: retry later */
 	FSCERT_RELOAD_FAILED,
-	FSCERT_RELOAD_ROLLED_BACK,	/* failed, previous set restored */
+	FSCERT_RELOAD_ROLLED_BACK, /* failed, previous set restored */
 	FSCERT_RELOAD__MAX
 };
 
 struct fscert_step {
-	char	 what[64];		/* "reloadcert", "verify 127.0.0.1:5061" */
-	long	 ms;			/* how long it took */
-	int	 ok;
-	char	 detail[192];
+	char what[64]; /* "reloadcert", "verify 127.0.0.1:5061" */
+	long ms; /* how long it took */
+	int ok;
+	char detail[192];
 };
 
 struct fscert_reload_result {
 	enum fscert_reload_status status;
-	char	 method[16];		/* "reloadcert" or "restart" */
+	char method[16]; /* "reloadcert" or "restart" */
 	struct fscert_step steps[FSCERT_MAX_STEPS];
-	size_t	 nsteps;
+	size_t nsteps;
 	struct fscert_probe served[FSCERT_MAX_ENDPOINTS]; /* last probes */
-	size_t	 nserved;
-	char	 warning[256];		/* a caveat to report, or "" */
+	size_t nserved;
+	char warning[256]; /* a caveat to report, or "" */
 };
 
-void	fscert_reload_opts_init(struct fscert_reload_opts *o);
+void fscert_reload_opts_init(struct fscert_reload_opts *o);
 
 /*
  * Options for target t under config c ([event_socket], [reload], the
@@ -117,9 +117,9 @@ void	fscert_reload_opts_init(struct fscert_reload_opts *o);
  * are borrowed from c and t.  password_is_default is set when no
  * password was configured and FreeSWITCH's well-known one is used.
  */
-void	fscert_reload_opts_from(struct fscert_reload_opts *o,
-	    const struct fscert_config *c, const struct fscert_target *t,
-	    int *password_is_default);
+void fscert_reload_opts_from(struct fscert_reload_opts *o,
+    const struct fscert_config *c, const struct fscert_target *t,
+    int *password_is_default);
 const char *fscert_reload_status_name(enum fscert_reload_status s);
 
 /*
@@ -128,15 +128,15 @@ const char *fscert_reload_status_name(enum fscert_reload_status s);
  * endpoint named with what it served: FSCERT_EVERIFY).  r says what was
  * done, step by step.
  */
-int	fscert_reload(const struct fscert_reload_opts *o,
-	    struct fscert_reload_result *r, struct fscert_err *err);
+int fscert_reload(const struct fscert_reload_opts *o,
+    struct fscert_reload_result *r, struct fscert_err *err);
 
 /*
  * Probe every endpoint (o->verify, or discovered over the event socket)
  * once and store what each serves in r->served.  For fscert status.
  */
-int	fscert_reload_served(const struct fscert_reload_opts *o,
-	    struct fscert_reload_result *r, struct fscert_err *err);
+int fscert_reload_served(const struct fscert_reload_opts *o,
+    struct fscert_reload_result *r, struct fscert_err *err);
 
 #pragma GCC visibility pop
 
