@@ -5,6 +5,8 @@
 #ifndef FSCERT_CLI_H
 #define FSCERT_CLI_H
 
+#include <stdio.h>
+
 #include "fscert/fscert.h"
 
 struct globals {
@@ -85,10 +87,16 @@ struct rflags {
 /* Take option c if it is a reload flag: 1 taken, 0 not ours, -1 bad. */
 int rflags_opt(struct rflags *f, int c, const char *arg);
 
-/* The reload options for t: config, then flags (host: buffer for --esl). */
-void reload_opts_for(struct globals *g, struct fscert_config *cfg,
-    struct fscert_target *t, const struct rflags *rf,
-    struct fscert_reload_opts *o, char *host, size_t hlen);
+/*
+ * The reload options for t: config, then flags (host: buffer for --esl).
+ * Returns 1 when FreeSWITCH's default password would be used.
+ */
+int reload_opts_for(struct fscert_config *cfg, struct fscert_target *t,
+    const struct rflags *rf, struct fscert_reload_opts *o, char *host,
+    size_t hlen);
+
+/* Say once that the well-known default password is used (unless -q). */
+void warn_default_password(struct globals *g);
 
 /*
  * Reload FreeSWITCH for target t and verify; prints; sets or clears the
@@ -132,6 +140,13 @@ struct json_t *findings_json(const struct fscert_report *r);
 
 /* Print root on stdout, indented, and release it. */
 void json_print(struct json_t *root);
+
+/* Each command's synopsis, for its usage and for fscert --help. */
+extern const char check_synopsis[], bundle_synopsis[], deploy_synopsis[],
+    reload_synopsis[], status_synopsis[], vars_synopsis[];
+
+/* "usage: fscert NAME SYNOPSIS", continuation lines indented. */
+void print_usage(FILE *f, const char *name, const char *synopsis);
 
 /* -v and -q after the command too: 1 when c was one of them. */
 int global_opt(struct globals *g, int c);

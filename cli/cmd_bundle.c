@@ -12,13 +12,14 @@
 
 #include "cli.h"
 
+const char bundle_synopsis[] =
+    "[--json] [--host NAME]... [--ca-file FILE]\n"
+    "\t[--cert FILE --key FILE [--chain FILE]] [PATH] -o DIR";
+
 static int
-bundle_usage(void)
+bundle_usage(FILE *f)
 {
-	fprintf(stderr,
-	    "usage: fscert bundle [--host NAME]... [--ca-file FILE] "
-	    "[--cert FILE --key FILE [--chain FILE]]\n"
-	    "                     [PATH] -o DIR\n");
+	print_usage(f, "bundle", bundle_synopsis);
 	return 2;
 }
 
@@ -32,6 +33,7 @@ cmd_bundle(int argc, char **argv, struct globals *g)
 		{ "key", required_argument, NULL, 'k' },
 		{ "chain", required_argument, NULL, 'a' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -70,8 +72,11 @@ cmd_bundle(int argc, char **argv, struct globals *g)
 		case 'o':
 			out = optarg;
 			break;
+		case 'j':
+			g->json = 1;
+			break;
 		case 'h':
-			(void)bundle_usage();
+			(void)bundle_usage(stdout);
 			rc = 0;
 			goto done;
 		default:
@@ -128,7 +133,7 @@ cmd_bundle(int argc, char **argv, struct globals *g)
 	rc = 0;
 	goto done;
 usage:
-	rc = bundle_usage();
+	rc = bundle_usage(stderr);
 	return rc;
 done:
 	if (g->json && rc != 2 && src != NULL)

@@ -59,14 +59,15 @@ config_paths(
 	return 0;
 }
 
+const char check_synopsis[] =
+    "[--json|--nagios] [--host NAME]... [--ca-file FILE]\n"
+    "\t[--warn-days N] [--crit-days N] [--cert FILE --key FILE [--chain FILE]]\n"
+    "\t[PATH...]";
+
 static int
-check_usage(void)
+check_usage(FILE *f)
 {
-	fprintf(stderr,
-	    "usage: fscert check [--host NAME]... [--ca-file FILE] "
-	    "[--warn-days N] [--crit-days N]\n"
-	    "                    [--json|--nagios] [--cert FILE --key FILE "
-	    "[--chain FILE]] [PATH...]\n");
+	print_usage(f, "check", check_synopsis);
 	return EXIT_UNKNOWN;
 }
 
@@ -309,11 +310,11 @@ cmd_check(int argc, char **argv, struct globals *g)
 			chain = optarg;
 			break;
 		case 'h':
-			(void)check_usage();
+			(void)check_usage(stdout);
 			rc = 0;
 			goto out;
 		default:
-			(void)check_usage();
+			(void)check_usage(stderr);
 			goto out;
 		}
 	}
@@ -333,7 +334,7 @@ cmd_check(int argc, char **argv, struct globals *g)
 		if (argc == 0) {
 			warnx("check: no lineage given, and no [target] in %s",
 			    g->conf ? g->conf : FSCERT_CONF_DEFAULT);
-			(void)check_usage();
+			(void)check_usage(stderr);
 			goto out;
 		}
 	}

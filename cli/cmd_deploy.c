@@ -13,19 +13,17 @@
 
 #include "cli.h"
 
+const char deploy_synopsis[] =
+    "[--json] [--target NAME] [--lineage DIR |\n"
+    "\t--cert FILE --key FILE [--chain FILE]] [--cert-dir DIR] [--conf-dir DIR]\n"
+    "\t[--host NAME]... [--ca-file FILE] [--owner USER] [--group GROUP]\n"
+    "\t[--move-shadowing] [--dry-run] [--no-reload] [--esl HOST:PORT]\n"
+    "\t[--profile NAME]... [--verify HOST:PORT]... [--max-wait SECONDS] [--force]";
+
 static int
-deploy_usage(void)
+deploy_usage(FILE *f)
 {
-	fprintf(stderr,
-	    "usage: fscert deploy [--target NAME] [--lineage DIR | "
-	    "--cert FILE --key FILE [--chain FILE]]\n"
-	    "                     [--cert-dir DIR] [--conf-dir DIR] "
-	    "[--host NAME]... [--ca-file FILE]\n"
-	    "                     [--owner USER] [--group GROUP] "
-	    "[--move-shadowing] [--dry-run] [--no-reload]\n"
-	    "                     [--esl HOST:PORT] [--profile NAME]... "
-	    "[--verify HOST:PORT]...\n"
-	    "                     [--max-wait SECONDS] [--force]\n");
+	print_usage(f, "deploy", deploy_synopsis);
 	return 2;
 }
 
@@ -47,7 +45,12 @@ report(const struct fscert_target *t, const struct fscert_deploy_result *r,
 			warnx("%s: moved %s/%s to %s/%s/shadowed/", t->name,
 			    t->cert_dir, fscert_shadow_name(j), t->cert_dir,
 			    FSCERT_STATE_DIR);
-		else if (r->inst.shadow[j] && j != FSCERT_SH_TLS_PEM)
+		else if (r->inst.shadow[j] && j == FSCERT_SH_TLS_PEM)
+			warnx("warning: %s: %s/tls.pem is what FreeSWITCH "
+			      "uses if agent.pem or cafile.pem goes missing; "
+			      "--move-shadowing moves it aside",
+			    t->name, t->cert_dir);
+		else if (r->inst.shadow[j])
 			warnx("warning: %s: %s/%s overrides wss.pem; "
 			      "--move-shadowing moves it aside",
 			    t->name, t->cert_dir, fscert_shadow_name(j));
@@ -125,6 +128,7 @@ cmd_deploy(int argc, char **argv, struct globals *g)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "no-reload", no_argument, NULL, 'R' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -150,7 +154,7 @@ cmd_deploy(int argc, char **argv, struct globals *g)
 		    (sr == 0 && (sr = rflags_opt(&rf, c, optarg)) == 1))
 			continue;
 		if (sr == -1)
-			return deploy_usage();
+			return deploy_usage(stderr);
 		switch (c) {
 		case 'n':
 			o.dry_run = 1;
@@ -158,26 +162,29 @@ cmd_deploy(int argc, char **argv, struct globals *g)
 		case 'R':
 			no_reload = 1;
 			break;
+		case 'j':
+			g->json = 1;
+			break;
 		case 'f':
 			/* Rewrite even when current, and restart at once. */
 			o.force = 1;
 			rf.force = 1;
 			break;
 		case 'h':
-			(void)deploy_usage();
+			(void)deploy_usage(stdout);
 			return 0;
 		default:
-			return deploy_usage();
+			return deploy_usage(stderr);
 		}
 	}
 	if (optind != argc) {
 		warnx("deploy: unexpected argument '%s'", argv[optind]);
-		return deploy_usage();
+		return deploy_usage(stderr);
 	}
 	sr = targets_select(g, &f, &cfg, &sel, &n);
 	if (sr == -2) {
 		fscert_config_free(&cfg);
-		return deploy_usage();
+		return deploy_usage(stderr);
 	}
 	if (sr == -1) {
 		fscert_config_free(&cfg);
@@ -214,13 +221,20 @@ cmd_deploy(int argc, char **argv, struct globals *g)
 		 * is reloaded.
 		 */
 		pending = fscert_install_pending(sel[i]->cert_dir, &pvars);
+		pvars |= r.vars_changed || r.include == FSCERT_INC_ADDED;
 		if (!no_reload && !o.dry_run &&
 		    (r.status == FSCERT_DEPLOY_DONE || pending))
-			rc = worse(rc,
-			    run_reload(g, &cfg, sel[i], &rf,
-				r.vars_changed ||
-				    r.include == FSCERT_INC_ADDED || pvars,
-				jo));
+			rc = worse(
+			    rc, run_reload(g, &cfg, sel[i], &rf, pvars, jo));
+		else if (no_reload && !o.dry_run &&
+		    r.status == FSCERT_DEPLOY_DONE &&
+		    fscert_install_set_pending(
+			sel[i]->cert_dir, 1, pvars, &e) == -1)
+			/*
+			 * Installed but not loaded: "fscert reload" (or the
+			 * next timer run) does it, reloadxml included.
+			 */
+			warnx("deploy: %s: %s", sel[i]->name, e.msg);
 		if (jo != NULL)
 			json_array_append_new(arr, jo);
 		fscert_deploy_result_free(&r);

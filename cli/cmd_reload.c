@@ -14,14 +14,15 @@
 
 #include "cli.h"
 
+const char reload_synopsis[] =
+    "[--json] [--target NAME] [--lineage DIR] [--cert-dir DIR]\n"
+    "\t[--host NAME]... [--esl HOST:PORT] [--profile NAME]...\n"
+    "\t[--verify HOST:PORT]... [--max-wait SECONDS] [--force]";
+
 static int
-reload_usage(void)
+reload_usage(FILE *f)
 {
-	fprintf(stderr,
-	    "usage: fscert reload [--target NAME] [--cert-dir DIR] "
-	    "[--host NAME] [--esl HOST:PORT]\n"
-	    "                     [--profile NAME]... [--verify HOST:PORT]... "
-	    "[--max-wait SECONDS] [--force]\n");
+	print_usage(f, "reload", reload_synopsis);
 	return 2;
 }
 
@@ -43,6 +44,7 @@ cmd_reload(int argc, char **argv, struct globals *g)
 		TFLAGS_LONGOPTS,
 		RFLAGS_LONGOPTS,
 		{ "force", no_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -64,25 +66,23 @@ cmd_reload(int argc, char **argv, struct globals *g)
 		    (sr == 0 && (sr = rflags_opt(&rf, c, optarg)) == 1))
 			continue;
 		if (sr == -1)
-			return reload_usage();
+			return reload_usage(stderr);
 		if (c == 'f')
 			rf.force = 1;
+		else if (c == 'j')
+			g->json = 1;
 		else if (c == 'h') {
-			(void)reload_usage();
+			(void)reload_usage(stdout);
 			return 0;
 		} else
-			return reload_usage();
+			return reload_usage(stderr);
 	}
 	if (optind != argc)
-		return reload_usage();
-	/* A cert dir alone names a target: reload needs no lineage. */
-	if (f.target == NULL && f.lineage == NULL && f.cert == NULL &&
-	    f.cert_dir != NULL)
-		f.lineage = f.cert_dir;
+		return reload_usage(stderr);
 	sr = targets_select(g, &f, &cfg, &sel, &n);
 	if (sr < 0) {
 		fscert_config_free(&cfg);
-		return sr == -2 ? reload_usage() : 1;
+		return sr == -2 ? reload_usage(stderr) : 1;
 	}
 	if (g->json &&
 	    ((root = json_object()) == NULL || (arr = json_array()) == NULL))

@@ -13,10 +13,15 @@
 
 #include "cli.h"
 
+const char status_synopsis[] =
+    "[--json] [--target NAME] [--lineage DIR |\n"
+    "\t--cert FILE --key FILE [--chain FILE]] [--cert-dir DIR] [--host NAME]...\n"
+    "\t[--ca-file FILE] [--esl HOST:PORT] [--verify HOST:PORT]...";
+
 static int
-status_usage(void)
+status_usage(FILE *f)
 {
-	fprintf(stderr, "usage: fscert status [--target NAME] [--json]\n");
+	print_usage(f, "status", status_synopsis);
 	return 2;
 }
 
@@ -60,11 +65,79 @@ side_text(const char *name, const char *what, const char *path,
 		    r->findings[i].msg);
 }
 
+/*
+ * What clients are served, per endpoint (--verify or the target's
+ * verify keys, else discovered over the event socket), when there is a
+ * way to know: an endpoint or an event socket configured.  Printed, or
+ * added to jo.  -1 when an endpoint serves another leaf (or none); an
+ * event socket out of reach is reported, not counted as a failure.
+ */
+static int
+served(struct globals *g, struct fscert_config *cfg, struct fscert_target *t,
+    const struct rflags *rf, const struct fscert_report *inst, json_t *jo)
+{
+	struct fscert_reload_opts o;
+	struct fscert_reload_result *r;
+	struct fscert_err e;
+	json_t *arr = NULL;
+	char host[256];
+	size_t i;
+	int ok, dflt, rc = 0;
+
+	dflt = reload_opts_for(cfg, t, rf, &o, host, sizeof(host));
+	if (o.nverify == 0 && rf->esl == NULL && cfg->esl_host == NULL &&
+	    cfg->esl_password == NULL)
+		return 0;
+	if (dflt && o.nverify == 0)
+		warn_default_password(g);
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		err(1, "out of memory");
+	fscert_err_clear(&e);
+	if (jo != NULL && (arr = json_array()) == NULL)
+		errx(1, "out of memory");
+	if (fscert_reload_served(&o, r, &e) == -1) {
+		if (jo != NULL)
+			json_object_set_new(
+			    jo, "served_error", json_string(e.msg));
+		else
+			printf("%s: served    unknown: %s\n", t->name, e.msg);
+		/*
+		 * Unknown is not wrong: status compares lineage and cert
+		 * dir whether or not FreeSWITCH is up.
+		 */
+	}
+	for (i = 0; i < r->nserved; i++) {
+		const struct fscert_probe *p = &r->served[i];
+
+		ok = p->ok && strcmp(p->sha256[0], inst->sha256) == 0;
+		if (!ok)
+			rc = -1;
+		if (jo != NULL)
+			json_array_append_new(arr,
+			    json_pack("{s:s, s:b, s:s, s:b}", "endpoint",
+				p->endpoint, "ok", p->ok, "leaf_sha256",
+				p->sha256[0], "matches_installed", ok));
+		else if (p->ok)
+			printf("%s: served    %s: sha256 %.16s... %s\n",
+			    t->name, p->endpoint, p->sha256[0],
+			    ok ? "(the installed leaf)"
+			       : "NOT the installed leaf: run fscert reload");
+		else
+			printf("%s: served    %s: %s\n", t->name, p->endpoint,
+			    p->error);
+	}
+	if (jo != NULL)
+		json_object_set_new(jo, "served", arr);
+	free(r);
+	return rc;
+}
+
 int
 cmd_status(int argc, char **argv, struct globals *g)
 {
 	static const struct option opts[] = {
 		TFLAGS_LONGOPTS,
+		RFLAGS_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -75,32 +148,36 @@ cmd_status(int argc, char **argv, struct globals *g)
 	struct fscert_config cfg;
 	struct fscert_err e;
 	struct tflags f;
+	struct rflags rf;
 	json_t *root = NULL, *arr = NULL, *o;
 	size_t n = 0, i;
-	int c, sr, json = g->json, match, rc = 0;
+	int c, sr, json = g->json, match, pending, pvars, rc = 0;
 
 	memset(&f, 0, sizeof(f));
+	memset(&rf, 0, sizeof(rf));
+	rf.max_wait = -1;
 	while ((c = getopt_long(argc, argv, "hvq", opts, NULL)) != -1) {
 		if (global_opt(g, c))
 			continue;
-		if ((sr = tflags_opt(&f, c, optarg)) == 1)
+		if ((sr = tflags_opt(&f, c, optarg)) == 1 ||
+		    (sr == 0 && (sr = rflags_opt(&rf, c, optarg)) == 1))
 			continue;
 		if (sr == -1)
-			return status_usage();
+			return status_usage(stderr);
 		if (c == 'j')
 			json = 1;
 		else if (c == 'h') {
-			(void)status_usage();
+			(void)status_usage(stdout);
 			return 0;
 		} else
-			return status_usage();
+			return status_usage(stderr);
 	}
 	if (optind != argc)
-		return status_usage();
+		return status_usage(stderr);
 	sr = targets_select(g, &f, &cfg, &sel, &n);
 	if (sr < 0) {
 		fscert_config_free(&cfg);
-		return sr == -2 ? status_usage() : 1;
+		return sr == -2 ? status_usage(stderr) : 1;
 	}
 	if (json &&
 	    ((root = json_object()) == NULL || (arr = json_array()) == NULL))
@@ -128,6 +205,7 @@ cmd_status(int argc, char **argv, struct globals *g)
 		}
 		match = src->sha256[0] != '\0' &&
 		    strcmp(src->sha256, inst->sha256) == 0;
+		pending = fscert_install_pending(t->cert_dir, &pvars);
 		if (!match || inst->worst == FSCERT_SEV_CRIT)
 			rc = 1;
 		if (json) {
@@ -136,6 +214,10 @@ cmd_status(int argc, char **argv, struct globals *g)
 			    side_json(t->lineage ? t->lineage : t->cert, src),
 			    "installed", side_json(t->cert_dir, inst), "match",
 			    match);
+			json_object_set_new(
+			    o, "reload_pending", json_boolean(pending));
+			if (served(g, &cfg, t, &rf, inst, o) == -1)
+				rc = 1;
 			json_array_append_new(arr, o);
 		} else {
 			side_text(t->name, "lineage",
@@ -146,6 +228,12 @@ cmd_status(int argc, char **argv, struct globals *g)
 				? "installed set matches the lineage"
 				: "installed set DIFFERS from the lineage: run "
 				  "fscert deploy");
+			if (pending)
+				printf("%s: a reload is pending (deferred or "
+				       "failed): run fscert reload\n",
+				    t->name);
+			if (served(g, &cfg, t, &rf, inst, NULL) == -1)
+				rc = 1;
 		}
 	next:
 		fscert_report_free(src);
@@ -154,6 +242,7 @@ cmd_status(int argc, char **argv, struct globals *g)
 	}
 	if (json) {
 		json_object_set_new(root, "targets", arr);
+		json_object_set_new(root, "exit", json_integer(rc));
 		json_print(root);
 	}
 	free(sel);

@@ -1,6 +1,7 @@
 /*
  * cmd_vars.c: fscert vars: print the vars fragment of a target, or with
- * --write install it (and the include line) in the conf dir.
+ * --write write it into the conf dir (the fragment alone: the include
+ * line in vars.xml is deploy's business, as is reloading).
  */
 #define _XOPEN_SOURCE 700 /* realpath */
 
@@ -13,12 +14,13 @@
 
 #include "cli.h"
 
+const char vars_synopsis[] =
+    "[--target NAME] [--cert-dir DIR] [--conf-dir DIR] [--write]";
+
 static int
-vars_usage(void)
+vars_usage(FILE *f)
 {
-	fprintf(stderr,
-	    "usage: fscert vars [--target NAME] [--cert-dir DIR] "
-	    "[--conf-dir DIR] [--write]\n");
+	print_usage(f, "vars", vars_synopsis);
 	return 2;
 }
 
@@ -48,25 +50,21 @@ cmd_vars(int argc, char **argv, struct globals *g)
 		if ((sr = tflags_opt(&f, c, optarg)) == 1)
 			continue;
 		if (sr == -1)
-			return vars_usage();
+			return vars_usage(stderr);
 		if (c == 'w')
 			write = 1;
 		else if (c == 'h') {
-			(void)vars_usage();
+			(void)vars_usage(stdout);
 			return 0;
 		} else
-			return vars_usage();
+			return vars_usage(stderr);
 	}
 	if (optind != argc)
-		return vars_usage();
-	/* vars needs no lineage: a cert dir alone makes a target. */
-	if (f.target == NULL && f.lineage == NULL && f.cert == NULL &&
-	    f.cert_dir != NULL)
-		f.lineage = f.cert_dir;
+		return vars_usage(stderr);
 	sr = targets_select(g, &f, &cfg, &sel, &n);
 	if (sr < 0) {
 		fscert_config_free(&cfg);
-		return sr == -2 ? vars_usage() : 1;
+		return sr == -2 ? vars_usage(stderr) : 1;
 	}
 	for (i = 0; i < n; i++) {
 		t = sel[i];

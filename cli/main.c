@@ -17,34 +17,29 @@
 static const struct cmd {
 	const char *name;
 	int (*fn)(int, char **, struct globals *);
-	const char *usage;
+	const char *synopsis;
 } cmds[] = {
-	{ "check", cmd_check,
-	    "check [--host NAME]... [--ca-file FILE] "
-	    "[--warn-days N] [--crit-days N]\n"
-	    "              [--json|--nagios] [--cert FILE --key FILE "
-	    "[--chain FILE]] [PATH...]" },
-	{ "bundle", cmd_bundle,
-	    "bundle [--host NAME]... [--ca-file FILE] "
-	    "[--cert FILE --key FILE [--chain FILE]]\n"
-	    "              [PATH] -o DIR" },
-	{ "deploy", cmd_deploy,
-	    "deploy [--target NAME] [--lineage DIR | "
-	    "--cert FILE --key FILE [--chain FILE]]\n"
-	    "              [--cert-dir DIR] [--conf-dir DIR] [--host NAME]... "
-	    "[--ca-file FILE]\n"
-	    "              [--owner USER] [--group GROUP] [--move-shadowing] "
-	    "[--dry-run]\n"
-	    "              [--no-reload] [--force]" },
-	{ "reload", cmd_reload,
-	    "reload [--target NAME] [--esl HOST:PORT] "
-	    "[--profile NAME]... [--verify HOST:PORT]...\n"
-	    "              [--max-wait SECONDS] [--force]" },
-	{ "status", cmd_status, "status [--target NAME] [--json]" },
-	{ "vars", cmd_vars,
-	    "vars [--target NAME] [--cert-dir DIR] "
-	    "[--conf-dir DIR] [--write]" },
+	{ "check", cmd_check, check_synopsis },
+	{ "bundle", cmd_bundle, bundle_synopsis },
+	{ "deploy", cmd_deploy, deploy_synopsis },
+	{ "reload", cmd_reload, reload_synopsis },
+	{ "status", cmd_status, status_synopsis },
+	{ "vars", cmd_vars, vars_synopsis },
 };
+
+void
+print_usage(FILE *f, const char *name, const char *synopsis)
+{
+	const char *p;
+
+	fprintf(f, "usage: fscert %s ", name);
+	for (p = synopsis; *p != '\0'; p++)
+		if (*p == '\t')
+			fprintf(f, "%*s", (int)strlen(name) + 15, "");
+		else
+			fputc(*p, f);
+	fputc('\n', f);
+}
 
 static void
 usage(FILE *f)
@@ -52,11 +47,10 @@ usage(FILE *f)
 	size_t i;
 
 	fprintf(f,
-	    "usage: fscert [-c FILE] [-v|-q] [--json] COMMAND "
-	    "[ARGS]\n");
+	    "usage: fscert [-c FILE] [-v|-q] [--json] COMMAND [ARGS]\n"
+	    "       fscert --version\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(f, "       fscert %s\n", cmds[i].usage);
-	fprintf(f, "       fscert --version\n");
+		print_usage(f, cmds[i].name, cmds[i].synopsis);
 }
 
 void

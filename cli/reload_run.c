@@ -81,10 +81,20 @@ steps_json(const struct fscert_reload_result *r)
 	return o;
 }
 
+/* Say once per run that FreeSWITCH's well-known password is used. */
 void
-reload_opts_for(struct globals *g, struct fscert_config *cfg,
-    struct fscert_target *t, const struct rflags *rf,
-    struct fscert_reload_opts *o, char *host, size_t hlen)
+warn_default_password(struct globals *g)
+{
+	if (!g->quiet && !g->warned_password)
+		warnx("warning: no event-socket password configured: using "
+		      "FreeSWITCH's well-known default");
+	g->warned_password = 1;
+}
+
+int
+reload_opts_for(struct fscert_config *cfg, struct fscert_target *t,
+    const struct rflags *rf, struct fscert_reload_opts *o, char *host,
+    size_t hlen)
 {
 	int dflt;
 
@@ -110,11 +120,7 @@ reload_opts_for(struct globals *g, struct fscert_config *cfg,
 		o->max_wait = rf->max_wait;
 	if (rf->force)
 		o->force = 1;
-	if (dflt && !g->quiet && !g->warned_password) {
-		warnx("warning: no event-socket password configured: using "
-		      "FreeSWITCH's well-known default");
-		g->warned_password = 1;
-	}
+	return dflt;
 }
 
 int
@@ -134,7 +140,8 @@ run_reload(struct globals *g, struct fscert_config *cfg,
 		err(1, "out of memory");
 	fscert_err_clear(&e);
 	fscert_err_clear(&perr);
-	reload_opts_for(g, cfg, t, rf, &o, host, sizeof(host));
+	if (reload_opts_for(cfg, t, rf, &o, host, sizeof(host)))
+		warn_default_password(g);
 	o.vars_changed = vars_changed;
 	memset(&io, 0, sizeof(io));
 	io.cert_dir = t->cert_dir;
@@ -169,6 +176,14 @@ run_reload(struct globals *g, struct fscert_config *cfg,
 		rc = 75;
 		break;
 	default:
+		/*
+		 * Not loaded, or the old set put back: either way the next
+		 * timer run must try again, unless the rollback left the
+		 * served set as the installed one.
+		 */
+		(void)fscert_install_set_pending(t->cert_dir,
+		    r->status != FSCERT_RELOAD_ROLLED_BACK, vars_changed,
+		    &perr);
 		warnx("reload: %s: %s%s", t->name, e.msg,
 		    r->status == FSCERT_RELOAD_ROLLED_BACK
 			? "; the previous set was put "

@@ -2,7 +2,10 @@
  * targets.c: which targets a deploy, status or vars run is about, from
  * the config file, the flags and certbot's RENEWED_LINEAGE.
  */
+#define _XOPEN_SOURCE 700 /* realpath */
+
 #include <err.h>
+#include <limits.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +101,19 @@ tflags_opt(struct tflags *f, int c, const char *arg)
 	return 1;
 }
 
+/* Do two cert dir paths name the same directory? */
+static int
+same_dir(const char *a, const char *b)
+{
+	char ra[PATH_MAX], rb[PATH_MAX];
+
+	if (a == NULL || b == NULL)
+		return 0;
+	if (realpath(a, ra) == NULL || realpath(b, rb) == NULL)
+		return strcmp(a, b) == 0;
+	return strcmp(ra, rb) == 0;
+}
+
 /* A target from the flags alone: the manual one-shot install. */
 static struct fscert_target *
 flag_target(
@@ -108,8 +124,10 @@ flag_target(
 	char name[256], *b;
 
 	fscert_err_clear(&e);
-	(void)snprintf(
-	    name, sizeof(name), "%s", lineage != NULL ? lineage : f->cert);
+	(void)snprintf(name, sizeof(name), "%s",
+	    lineage != NULL       ? lineage
+		: f->cert != NULL ? f->cert
+				  : f->cert_dir);
 	b = basename(name);
 	if ((t = fscert_config_add_target(cfg, b, &e)) == NULL)
 		errx(1, "%s", e.msg);
@@ -158,18 +176,31 @@ targets_select(struct globals *g, struct tflags *f, struct fscert_config *cfg,
 		}
 		sel[ns++] = t;
 	} else {
-		/* --lineage, else certbot's hook variable, else every one. */
+		/*
+		 * --lineage (or --cert), else certbot's hook variable, else
+		 * the targets installing into --cert-dir, else every one.
+		 */
 		const char *lin = f->lineage;
+		int by_dir = 0, match;
 
-		if (lin == NULL && f->cert == NULL)
+		if (lin == NULL && f->cert == NULL) {
 			lin = renewed;
-		for (i = 0; i < cfg->ntargets; i++)
-			if ((lin == NULL && f->cert == NULL) ||
-			    (lin != NULL &&
-				fscert_target_matches(&cfg->targets[i], lin)))
+			by_dir = lin == NULL && f->cert_dir != NULL;
+		}
+		for (i = 0; i < cfg->ntargets; i++) {
+			if (by_dir)
+				match = same_dir(
+				    cfg->targets[i].cert_dir, f->cert_dir);
+			else if (lin != NULL)
+				match = fscert_target_matches(
+				    &cfg->targets[i], lin);
+			else
+				match = f->cert == NULL;
+			if (match)
 				sel[ns++] = &cfg->targets[i];
+		}
 		if (ns == 0 && f->cert_dir != NULL &&
-		    (lin != NULL || f->cert != NULL)) {
+		    (lin != NULL || f->cert != NULL || by_dir)) {
 			/* add_target may move the array: select after. */
 			free(sel);
 			(void)flag_target(cfg, f, lin);

@@ -148,7 +148,7 @@ fscert_deploy(const struct fscert_target *t, const struct fscert_config *c,
 	struct fscert_policy p;
 	struct fscert_buf vars = { 0 };
 	char *dh = NULL;
-	int lock = -1, i, rc = -1;
+	int lock = -1, i, moved = 0, rc = -1;
 
 	memset(res, 0, sizeof(*res));
 	memset(&b, 0, sizeof(b));
@@ -213,7 +213,10 @@ fscert_deploy(const struct fscert_target *t, const struct fscert_config *c,
 		res->files_changed |= res->inst.changed[i];
 	if (do_vars(t, &vars, o, res, err) == -1)
 		goto out;
-	res->status = res->files_changed || res->vars_changed ||
+	/* A shadowing file moved aside changes what WSS serves, too. */
+	for (i = 0; i < FSCERT_SH__MAX; i++)
+		moved |= res->inst.moved[i];
+	res->status = res->files_changed || res->vars_changed || moved ||
 		res->include == FSCERT_INC_ADDED
 	    ? FSCERT_DEPLOY_DONE
 	    : FSCERT_DEPLOY_CURRENT;

@@ -642,6 +642,7 @@ run(struct rctx *c, struct fscert_err *err)
 	struct fscert_reload_result *r = c->r;
 	struct fscert_err rerr;
 	long t0;
+	int lock = -1;
 
 	if (installed(c, err) == -1)
 		return -1;
@@ -665,10 +666,14 @@ run(struct rctx *c, struct fscert_err *err)
 	 */
 	t0 = conn_now_ms();
 	fscert_err_clear(&rerr);
-	if (fscert_install_rollback(o->rollback, &rerr) == -1) {
+	/* Under the cert dir's lock: a deploy may be installing. */
+	if (fscert_install_lock(o->cert_dir, &lock, &rerr) == -1 ||
+	    fscert_install_rollback(o->rollback, &rerr) == -1) {
+		fscert_install_unlock(lock);
 		step(r, t0, 0, "rollback", "%s", rerr.msg);
 		return -1;
 	}
+	fscert_install_unlock(lock);
 	step(r, t0, 1, "rollback", "previous set restored in %s", o->cert_dir);
 	r->status = FSCERT_RELOAD_ROLLED_BACK;
 	if (installed(c, &rerr) == -1 || reload_once(c, 1, 0, &rerr) == -1)
