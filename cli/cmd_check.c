@@ -3,6 +3,7 @@
  * exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN, the worst over all paths.
  */
 #include <err.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +16,6 @@
 #define EXIT_UNKNOWN 3
 
 enum fmt { FMT_TEXT, FMT_JSON, FMT_NAGIOS };
-
-struct item {
-	const char *path;
-	struct fscert_report *r;
-};
 
 static const char *const kind_names[FSCERT_KIND__MAX] = {
 	"live",
@@ -71,33 +67,6 @@ check_usage(FILE *f)
 	return EXIT_UNKNOWN;
 }
 
-static void
-print_text(const struct item *it, size_t n, int quiet)
-{
-	const struct fscert_finding *f;
-	const struct fscert_report *r;
-	size_t i, j;
-
-	for (i = 0; i < n; i++) {
-		r = it[i].r;
-		if (quiet && r->worst == FSCERT_SEV_OK)
-			continue;
-		if (r->subject[0] != '\0')
-			printf("%s: %s - '%s' expires %s (%ld days)\n",
-			    it[i].path, fscert_sev_name(r->worst), r->subject,
-			    r->not_after, r->days_left);
-		else
-			printf("%s: %s - cannot be read\n", it[i].path,
-			    fscert_sev_name(r->worst));
-		for (j = 0; j < r->nfindings; j++) {
-			f = &r->findings[j];
-			printf("  %s: %s\n",
-			    f->sev == FSCERT_SEV_CRIT ? "critical" : "warning",
-			    f->msg);
-		}
-	}
-}
-
 /* The first finding of the worst severity, or NULL. */
 static const struct fscert_finding *
 worst_finding(const struct fscert_report *r)
@@ -124,77 +93,13 @@ last_len(const char *path, const char **start)
 	return (size_t)(path + n - *start);
 }
 
-/* The perfdata label of item i: its basename unless another shares it. */
-static const char *
-label_of(const struct item *it, size_t n, size_t i)
-{
-	static char buf[256];
-	const char *a, *b;
-	size_t al, bl, j;
-
-	al = last_len(it[i].path, &a);
-	for (j = 0; j < n; j++) {
-		bl = last_len(it[j].path, &b);
-		if (j != i && al == bl && memcmp(a, b, al) == 0)
-			return it[i].path;
-	}
-	(void)snprintf(buf, sizeof(buf), "%.*s", (int)al, a);
-	return buf;
-}
-
-static void
-print_nagios(const struct item *it, size_t n, enum fscert_sev worst,
-    const struct fscert_policy *p)
-{
-	const struct fscert_finding *f;
-	const char *sep = "|";
-	char line[1024];
-	size_t i;
-
-	printf("FSCERT %s - ", fscert_sev_name(worst));
-	for (i = 0; i < n; i++) {
-		f = worst_finding(it[i].r);
-		if (i > 0)
-			printf("; ");
-		if (f != NULL)
-			printf("%s",
-			    with_path(line, sizeof(line), it[i].path, f->msg));
-		else
-			printf("%s: '%s' expires in %ld days", it[i].path,
-			    it[i].r->subject, it[i].r->days_left);
-	}
-	for (i = 0; i < n; i++) {
-		if (it[i].r->subject[0] == '\0')
-			continue; /* unreadable: no figure to give */
-		printf("%s", sep);
-		sep = " ";
-		if (n == 1) {
-			printf("days=%ld;%d;%d;;", it[i].r->days_left,
-			    p->warn_days, p->crit_days);
-			continue;
-		}
-		/*
-		 * One label per path: its last component, or the whole
-		 * path when two share it.  A quote or an equals sign would
-		 * end the label.
-		 */
-		printf("'days_");
-		for (const char *c = label_of(it, n, i); *c != '\0'; c++)
-			putchar(*c == '\'' || *c == '=' ? '_' : *c);
-		printf("'=%ld;%d;%d;;", it[i].r->days_left, p->warn_days,
-		    p->crit_days);
-	}
-	printf("\n");
-}
-
 static json_t *
-report_json(const struct item *it)
+report_json(const char *path, const struct fscert_report *r)
 {
-	const struct fscert_report *r = it->r;
 	json_t *o, *names;
 	char *copy, *tok, *save = NULL;
 
-	o = json_pack("{s:s, s:s, s:s}", "path", it->path, "kind",
+	o = json_pack("{s:s, s:s, s:s}", "path", path, "kind",
 	    kind_names[r->kind], "status", fscert_sev_name(r->worst));
 	if (o == NULL)
 		errx(EXIT_UNKNOWN, "out of memory");
@@ -221,21 +126,163 @@ report_json(const struct item *it)
 	return o;
 }
 
-static void
-print_json(const struct item *it, size_t n, enum fscert_sev worst)
-{
-	json_t *root, *arr;
-	size_t i;
+/*
+ * Output goes out as each path is checked, so that memory does not
+ * grow with the number of paths (10,000 lineages in one run): text and
+ * JSON stream; only the Nagios line, whose status comes first, is
+ * gathered, and it is as long as the output itself.
+ */
+struct run {
+	enum fmt fmt;
+	int quiet;
+	char *const *paths; /* every path, for Nagios labels */
+	size_t npaths;
+	size_t done;
+	enum fscert_sev worst;
+	const struct fscert_policy *p;
+	struct fscert_buf summary;
+	struct fscert_buf perf;
+};
 
-	root = json_pack(
-	    "{s:s, s:i}", "status", fscert_sev_name(worst), "exit", (int)worst);
-	arr = json_array();
-	if (root == NULL || arr == NULL)
+/* Append a formatted string to b; exits on ENOMEM (a CLI matter). */
+static void
+bprintf(struct fscert_buf *b, const char *fmt, ...)
+{
+	struct fscert_err e;
+	char line[2048];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fscert_err_clear(&e);
+	if (n > 0 &&
+	    fscert_buf_append(b, line,
+		(size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1,
+		&e) == -1)
+		errx(EXIT_UNKNOWN, "%s", e.msg);
+}
+
+/* The perfdata label of path: its last component, unless shared. */
+static const char *
+label_of(const struct run *ru, const char *path, char *buf, size_t len)
+{
+	const char *a, *b;
+	size_t al, bl, j;
+
+	al = last_len(path, &a);
+	for (j = 0; j < ru->npaths; j++) {
+		bl = last_len(ru->paths[j], &b);
+		if (ru->paths[j] != path && al == bl && memcmp(a, b, al) == 0)
+			return path;
+	}
+	(void)snprintf(buf, len, "%.*s", (int)al, a);
+	return buf;
+}
+
+static void
+emit_text(const struct run *ru, const char *path, const struct fscert_report *r)
+{
+	const struct fscert_finding *f;
+	size_t j;
+
+	if (ru->quiet && r->worst == FSCERT_SEV_OK)
+		return;
+	if (r->subject[0] != '\0')
+		printf("%s: %s - '%s' expires %s (%ld days)\n", path,
+		    fscert_sev_name(r->worst), r->subject, r->not_after,
+		    r->days_left);
+	else
+		printf("%s: %s - cannot be read\n", path,
+		    fscert_sev_name(r->worst));
+	for (j = 0; j < r->nfindings; j++) {
+		f = &r->findings[j];
+		printf("  %s: %s\n",
+		    f->sev == FSCERT_SEV_CRIT ? "critical" : "warning", f->msg);
+	}
+}
+
+static void
+emit_json(struct run *ru, const char *path, const struct fscert_report *r)
+{
+	json_t *o = report_json(path, r);
+	char *text, *c;
+
+	if ((text = json_dumps(o, JSON_INDENT(2))) == NULL)
 		errx(EXIT_UNKNOWN, "out of memory");
-	for (i = 0; i < n; i++)
-		json_array_append_new(arr, report_json(&it[i]));
-	json_object_set_new(root, "paths", arr);
-	json_print(root);
+	printf("%s    ", ru->done == 0 ? "{\n  \"paths\": [\n" : ",\n");
+	for (c = text; *c != '\0'; c++) {
+		putchar(*c);
+		if (*c == '\n')
+			fputs("    ", stdout);
+	}
+	free(text);
+	json_decref(o);
+}
+
+static void
+emit_nagios(struct run *ru, const char *path, const struct fscert_report *r)
+{
+	const struct fscert_finding *f = worst_finding(r);
+	char line[1024], label[256];
+	const char *c;
+
+	if (ru->done > 0)
+		bprintf(&ru->summary, "; ");
+	if (f != NULL)
+		bprintf(&ru->summary, "%s",
+		    with_path(line, sizeof(line), path, f->msg));
+	else
+		bprintf(&ru->summary, "%s: '%s' expires in %ld days", path,
+		    r->subject, r->days_left);
+	if (r->subject[0] == '\0')
+		return; /* unreadable: no figure to give */
+	bprintf(&ru->perf, "%s", ru->perf.len == 0 ? "|" : " ");
+	if (ru->npaths == 1) {
+		bprintf(&ru->perf, "days=%ld;%d;%d;;", r->days_left,
+		    ru->p->warn_days, ru->p->crit_days);
+		return;
+	}
+	/*
+	 * One label per path: its last component, or the whole path when
+	 * two share it.  A quote or an equals sign would end the label.
+	 */
+	bprintf(&ru->perf, "'days_");
+	for (c = label_of(ru, path, label, sizeof(label)); *c != '\0'; c++)
+		bprintf(&ru->perf, "%c", *c == '\'' || *c == '=' ? '_' : *c);
+	bprintf(&ru->perf, "'=%ld;%d;%d;;", r->days_left, ru->p->warn_days,
+	    ru->p->crit_days);
+}
+
+/* Report one path, then let its report go. */
+static void
+emit(struct run *ru, const char *path, struct fscert_report *r)
+{
+	if (r->worst > ru->worst)
+		ru->worst = r->worst;
+	if (ru->fmt == FMT_JSON)
+		emit_json(ru, path, r);
+	else if (ru->fmt == FMT_NAGIOS)
+		emit_nagios(ru, path, r);
+	else
+		emit_text(ru, path, r);
+	ru->done++;
+	fscert_report_free(r);
+}
+
+static void
+finish(struct run *ru)
+{
+	if (ru->fmt == FMT_JSON)
+		printf("\n  ],\n  \"status\": \"%s\",\n  \"exit\": %d\n}\n",
+		    fscert_sev_name(ru->worst), (int)ru->worst);
+	else if (ru->fmt == FMT_NAGIOS)
+		printf("FSCERT %s - %.*s%.*s\n", fscert_sev_name(ru->worst),
+		    (int)ru->summary.len, (const char *)ru->summary.data,
+		    (int)ru->perf.len, (const char *)ru->perf.data);
+	fscert_buf_free(&ru->summary);
+	fscert_buf_free(&ru->perf);
 }
 
 int
@@ -257,12 +304,12 @@ cmd_check(int argc, char **argv, struct globals *g)
 	const char **hosts = NULL, *cert = NULL, *key = NULL, *chain = NULL;
 	struct fscert_policy p;
 	struct fscert_err e;
-	struct item *it = NULL;
-	enum fscert_sev worst = FSCERT_SEV_OK;
+	struct fscert_report *r;
+	struct run ru;
 	enum fmt fmt = g->json ? FMT_JSON : FMT_TEXT;
 	struct fscert_config cfg;
 	char **cfgpaths = NULL;
-	size_t nhosts = 0, n = 0, i;
+	size_t nhosts = 0, i;
 	int c, rc = EXIT_UNKNOWN;
 
 	fscert_policy_init(&p);
@@ -344,31 +391,24 @@ cmd_check(int argc, char **argv, struct globals *g)
 	if (fscert_policy_load(&p, &e) == -1)
 		goto fail;
 
-	if ((it = calloc((size_t)argc + 1, sizeof(*it))) == NULL)
-		err(EXIT_UNKNOWN, "out of memory");
+	memset(&ru, 0, sizeof(ru));
+	ru.fmt = fmt;
+	ru.quiet = g->quiet;
+	ru.paths = argv;
+	ru.npaths = (size_t)argc + (cert != NULL);
+	ru.p = &p;
 	if (cert != NULL) {
-		it[n].path = cert;
-		if ((it[n].r = fscert_check_files(cert, key, chain, &p, &e)) ==
-		    NULL)
+		if ((r = fscert_check_files(cert, key, chain, &p, &e)) == NULL)
 			goto fail;
-		n++;
+		emit(&ru, cert, r);
 	}
-	for (i = 0; i < (size_t)argc; i++, n++) {
-		it[n].path = argv[i];
-		if ((it[n].r = fscert_check_path(argv[i], &p, &e)) == NULL)
+	for (i = 0; i < (size_t)argc; i++) {
+		if ((r = fscert_check_path(argv[i], &p, &e)) == NULL)
 			goto fail;
+		emit(&ru, argv[i], r);
 	}
-	for (i = 0; i < n; i++)
-		if (it[i].r->worst > worst)
-			worst = it[i].r->worst;
-
-	if (fmt == FMT_JSON)
-		print_json(it, n, worst);
-	else if (fmt == FMT_NAGIOS)
-		print_nagios(it, n, worst, &p);
-	else
-		print_text(it, n, g->quiet);
-	rc = (int)worst;
+	finish(&ru);
+	rc = (int)ru.worst;
 	goto out;
 fail:
 	/* An internal failure (unusable --ca-file, memory): UNKNOWN. */
@@ -378,9 +418,6 @@ fail:
 		warnx("check: %s", e.msg);
 	rc = EXIT_UNKNOWN;
 out:
-	for (i = 0; it != NULL && i < n; i++)
-		fscert_report_free(it[i].r);
-	free(it);
 	free(hosts);
 	free(cfgpaths);
 	fscert_config_free(&cfg);
