@@ -144,6 +144,7 @@ cmd_deploy(int argc, char **argv, struct globals *g)
 	int c, rc = 0, sr, no_reload = 0, pending, pvars;
 
 	memset(&o, 0, sizeof(o));
+	o.mark_pending = 1;
 	memset(&f, 0, sizeof(f));
 	memset(&rf, 0, sizeof(rf));
 	rf.max_wait = -1;
@@ -226,15 +227,11 @@ cmd_deploy(int argc, char **argv, struct globals *g)
 		    (r.status == FSCERT_DEPLOY_DONE || pending))
 			rc = worse(
 			    rc, run_reload(g, &cfg, sel[i], &rf, pvars, jo));
-		else if (no_reload && !o.dry_run &&
-		    r.status == FSCERT_DEPLOY_DONE &&
-		    fscert_install_set_pending(
-			sel[i]->cert_dir, 1, pvars, &e) == -1)
-			/*
-			 * Installed but not loaded: "fscert reload" (or the
-			 * next timer run) does it, reloadxml included.
-			 */
-			warnx("deploy: %s: %s", sel[i]->name, e.msg);
+		/*
+		 * With --no-reload the marker fscert_deploy set before
+		 * writing stays: "fscert reload" (or the next timer run)
+		 * loads the set, reloadxml included.
+		 */
 		if (jo != NULL)
 			json_array_append_new(arr, jo);
 		fscert_deploy_result_free(&r);

@@ -137,6 +137,42 @@ out:
 	return rc;
 }
 
+/*
+ * Will this deploy change anything?  A dry run into res says; if so,
+ * set the pending marker (keeping an owed reloadxml) before a byte is
+ * written and return 1.  0: nothing to do, and res already tells.
+ */
+static int
+mark_if_changing(const struct fscert_target *t, const struct fscert_bundle *b,
+    const struct fscert_install_opts *io, const struct fscert_buf *vars,
+    const struct fscert_deploy_opts *o, struct fscert_deploy_result *res,
+    struct fscert_err *err)
+{
+	struct fscert_install_opts dio = *io;
+	struct fscert_deploy_opts dopt = *o;
+	int i, any = 0, pvars = 0;
+
+	dio.dry_run = 1;
+	dopt.dry_run = 1;
+	if (fscert_install(b, &dio, &res->inst, err) == -1 ||
+	    do_vars(t, vars, &dopt, res, err) == -1)
+		return -1;
+	for (i = 0; i < FSCERT_OUT__MAX; i++)
+		any |= res->inst.changed[i];
+	for (i = 0; i < FSCERT_SH__MAX; i++)
+		any |= io->move_shadowing && res->inst.shadow[i];
+	if (!any && !res->vars_changed && res->include != FSCERT_INC_ADDED)
+		return 0;
+	(void)fscert_install_pending(t->cert_dir, &pvars);
+	if (fscert_install_set_pending(t->cert_dir, 1,
+		pvars || res->vars_changed || res->include == FSCERT_INC_ADDED,
+		err) == -1)
+		return -1;
+	res->vars_changed = 0;
+	res->include = FSCERT_INC_NONE;
+	return 1;
+}
+
 int
 fscert_deploy(const struct fscert_target *t, const struct fscert_config *c,
     const struct fscert_deploy_opts *o, struct fscert_deploy_result *res,
@@ -148,7 +184,7 @@ fscert_deploy(const struct fscert_target *t, const struct fscert_config *c,
 	struct fscert_policy p;
 	struct fscert_buf vars = { 0 };
 	char *dh = NULL;
-	int lock = -1, i, moved = 0, rc = -1;
+	int lock = -1, i, moved = 0, change, rc = -1;
 
 	memset(res, 0, sizeof(*res));
 	memset(&b, 0, sizeof(b));
@@ -206,13 +242,19 @@ fscert_deploy(const struct fscert_target *t, const struct fscert_config *c,
 		goto out;
 	/* An admin's DH PARAMETERS block in agent.pem is carried over. */
 	if (fscert_install_dhparams(t->cert_dir, &dh, err) == -1 ||
-	    fscert_bundle_build(l, dh, &b, err) == -1 ||
-	    fscert_install(&b, &io, &res->inst, err) == -1)
+	    fscert_bundle_build(l, dh, &b, err) == -1)
+		goto out;
+	/* With the marker: one dry pass first; nothing to do ends there. */
+	change = o->mark_pending && !o->dry_run
+	    ? mark_if_changing(t, &b, &io, &vars, o, res, err)
+	    : 1;
+	if (change == -1 ||
+	    (change == 1 &&
+		(fscert_install(&b, &io, &res->inst, err) == -1 ||
+		    do_vars(t, &vars, o, res, err) == -1)))
 		goto out;
 	for (i = 0; i < FSCERT_OUT__MAX; i++)
 		res->files_changed |= res->inst.changed[i];
-	if (do_vars(t, &vars, o, res, err) == -1)
-		goto out;
 	/* A shadowing file moved aside changes what WSS serves, too. */
 	for (i = 0; i < FSCERT_SH__MAX; i++)
 		moved |= res->inst.moved[i];

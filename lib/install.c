@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 
 #include "fscert/install.h"
 #include "fscert/pem.h"
@@ -209,30 +210,48 @@ same_file(int dirfd, const char *dirname, const char *name,
 	return same;
 }
 
-/* The first certificate of a PEM buffer equals the other's? */
+/*
+ * Is cur a complete, consistent set: agent.pem and wss.pem with the same
+ * leaf and key, and wss.pem's intermediates those of cafile.pem?  A set
+ * caught between two renames (cafile.pem new, the others old) is not.
+ */
 static int
-same_leaf(
-    const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
+consistent(const struct fscert_buf cur[FSCERT_OUT__MAX])
 {
-	struct fscert_pem *pa, *pb;
-	int same = 0;
+	struct fscert_pem *p[FSCERT_OUT__MAX] = { NULL };
+	STACK_OF(X509) * w, *ca;
+	int i, ok = 0;
 
-	pa = fscert_pem_parse("a", a, alen, NULL);
-	pb = fscert_pem_parse("b", b, blen, NULL);
-	if (pa != NULL && pb != NULL && pa->key != NULL && pb->key != NULL &&
-	    sk_X509_num(pa->certs) > 0 && sk_X509_num(pb->certs) > 0)
-		same = X509_cmp(sk_X509_value(pa->certs, 0),
-			   sk_X509_value(pb->certs, 0)) == 0;
-	fscert_pem_free(pa);
-	fscert_pem_free(pb);
-	return same;
+	for (i = 0; i < FSCERT_OUT__MAX; i++)
+		if ((p[i] = fscert_pem_parse(fscert_out_name(i), cur[i].data,
+			 cur[i].len, NULL)) == NULL)
+			goto out;
+	w = p[FSCERT_OUT_WSS]->certs;
+	ca = p[FSCERT_OUT_CAFILE]->certs;
+	if (p[FSCERT_OUT_AGENT]->key == NULL ||
+	    p[FSCERT_OUT_WSS]->key == NULL ||
+	    sk_X509_num(p[FSCERT_OUT_AGENT]->certs) < 1 ||
+	    sk_X509_num(w) != sk_X509_num(ca) + 1 ||
+	    X509_cmp(sk_X509_value(p[FSCERT_OUT_AGENT]->certs, 0),
+		sk_X509_value(w, 0)) != 0 ||
+	    EVP_PKEY_eq(p[FSCERT_OUT_AGENT]->key, p[FSCERT_OUT_WSS]->key) != 1)
+		goto out;
+	for (i = 0; i < sk_X509_num(ca); i++)
+		if (X509_cmp(sk_X509_value(ca, i), sk_X509_value(w, i + 1)) !=
+		    0)
+			goto out;
+	ok = 1;
+out:
+	for (i = 0; i < FSCERT_OUT__MAX; i++)
+		fscert_pem_free(p[i]);
+	ERR_clear_error();
+	return ok;
 }
 
 /*
- * Copy the installed set into .fscert/prev/, but only a complete one
- * (all three present, agent.pem and wss.pem with the same leaf): after
- * a crash half-way, the set kept from before stays the one to go back
- * to.  Returns 1 when saved, 0 when not, -1 on error.
+ * Copy the installed set into .fscert/prev/, but only a complete,
+ * consistent one: after a crash half-way, the set kept from before
+ * stays the one to go back to.  Returns 1 when saved, 0 when not, -1 on error.
  */
 static int
 backup(int dirfd, int sfd, const char *dirname, struct fscert_err *err)
@@ -254,8 +273,7 @@ backup(int dirfd, int sfd, const char *dirname, struct fscert_err *err)
 			goto out;
 		}
 	}
-	if (!same_leaf(cur[FSCERT_OUT_AGENT].data, cur[FSCERT_OUT_AGENT].len,
-		cur[FSCERT_OUT_WSS].data, cur[FSCERT_OUT_WSS].len)) {
+	if (!consistent(cur)) {
 		rc = 0;
 		goto out;
 	}
@@ -402,7 +420,7 @@ fscert_install(const struct fscert_bundle *b,
 
 	if ((sfd = open_subdir(dfd, dir, FSCERT_STATE_DIR, err)) == -1)
 		goto out;
-	r->stale = sweep(dfd);
+	r->stale = sweep(dfd) + sweep(sfd);
 	if (any) {
 		if ((r->backed_up = backup(dfd, sfd, dir, err)) == -1)
 			goto out;
@@ -570,6 +588,7 @@ fscert_install_set_pending(
 	(void)snprintf(what, sizeof(what), "%s/%s", cert_dir, FSCERT_STATE_DIR);
 	if ((sfd = open_subdir(dfd, cert_dir, FSCERT_STATE_DIR, err)) == -1)
 		goto out;
+	(void)sweep(sfd);
 	if (!on) {
 		if (unlinkat(sfd, "pending", 0) == -1 && errno != ENOENT) {
 			fscert_err_sys(err, FSCERT_EIO, "%s/pending", what);

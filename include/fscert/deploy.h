@@ -29,6 +29,12 @@ struct fscert_deploy_opts {
 	int dry_run; /* validate and plan; write nothing */
 	int force; /* rewrite even when current */
 	int no_lock; /* caller holds the lock */
+	/*
+	 * Set the pending-reload marker before the first byte changes, so
+	 * that a crash between install and reload still leaves the reload
+	 * owed; the caller clears it once FreeSWITCH serves the new set.
+	 */
+	int mark_pending;
 };
 
 struct fscert_deploy_result {
