@@ -191,6 +191,13 @@ cmd_status(int argc, char **argv, struct globals *g)
 		p.ca_file = t->ca_file;
 		p.warn_days = cfg.warn_days;
 		p.crit_days = cfg.crit_days;
+		if (t->lineage == NULL && t->cert == NULL) {
+			warnx("status: %s: no lineage: give --lineage, or a "
+			      "[target] with lineage = DIR",
+			    t->name);
+			rc = 1;
+			continue;
+		}
 		src = t->lineage != NULL
 		    ? fscert_check_path(t->lineage, &p, &e)
 		    : fscert_check_files(t->cert, t->key, t->chain, &p, &e);

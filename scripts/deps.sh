@@ -2,14 +2,15 @@
 # deps.sh [build|test]: install the Debian 12 packages fscert needs.
 #   build: compile fscert and run the demo (certbot + pebble)
 #   test:  everything the test suite needs as well (cmocka, clang for
-#          the fuzzer, mandoc for the man page lint)
+#          the fuzzer, mandoc for the man page lint, valgrind and gcovr
+#          for the hardening gates)
 set -eu
 what=${1:-build}
 pkgs="build-essential cmake pkg-config libssl-dev openssl libcurl4-openssl-dev
  libinih-dev libjansson-dev certbot pebble ca-certificates python3 curl"
 if [ "$what" = test ]; then
 	pkgs="$pkgs libcmocka-dev clang libclang-rt-14-dev mandoc faketime
- clang-format clang-tidy cppcheck strace valgrind util-linux"
+ clang-format clang-tidy cppcheck strace valgrind util-linux gcovr"
 fi
 missing=
 for p in $pkgs; do
