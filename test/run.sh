@@ -13,7 +13,7 @@ cmake --build "$build" -j"$(nproc)"
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)"
 
 # libFuzzer needs clang: a build of its own.
-fuzzsecs=${FUZZ_SECONDS:-30}
+fuzzsecs=${FUZZ_SECONDS:-60}
 CC=clang cmake -S . -B "$build-fuzz" -DFSCERT_FUZZ=ON -DFSCERT_TESTS=OFF \
     >/dev/null
 cmake --build "$build-fuzz" -j"$(nproc)"
