@@ -150,7 +150,7 @@ run_reload(struct globals *g, struct fscert_config *cfg,
 	(void)fscert_reload(&o, r, &e); /* r->status says how it went */
 	if (g->verbose)
 		for (i = 0; i < r->nsteps; i++)
-			fprintf(stderr, "fscert: %s: %-28s %6ld ms  %s%s\n",
+			fprintf(stderr, "fscert: %s: %-34s %6ld ms  %s%s\n",
 			    t->name, r->steps[i].what, r->steps[i].ms,
 			    r->steps[i].ok ? "" : "FAILED ",
 			    r->steps[i].detail);
@@ -182,13 +182,15 @@ run_reload(struct globals *g, struct fscert_config *cfg,
 		 * served set as the installed one.
 		 */
 		(void)fscert_install_set_pending(t->cert_dir,
-		    r->status != FSCERT_RELOAD_ROLLED_BACK, vars_changed,
-		    &perr);
+		    r->status != FSCERT_RELOAD_ROLLED_BACK ||
+			r->rollback_unloaded,
+		    vars_changed, &perr);
 		warnx("reload: %s: %s%s", t->name, e.msg,
-		    r->status == FSCERT_RELOAD_ROLLED_BACK
-			? "; the previous set was put "
-			  "back"
-			: "");
+		    r->status != FSCERT_RELOAD_ROLLED_BACK ? ""
+			: r->rollback_unloaded
+			? "; the previous set was put back, but is not "
+			  "loaded yet (reload pending)"
+			: "; the previous set was put back and is served");
 		rc = 1;
 	}
 	free(r);

@@ -86,6 +86,8 @@ static const struct key keys[] = {
 	CI(S_ESL, "timeout", esl_timeout, 3600),
 	CI(S_RELOAD, "max_wait", max_wait, 86400),
 	CI(S_RELOAD, "force_window_days", force_window_days, 3650),
+	CI(S_RELOAD, "verify_timeout", verify_timeout, 3600),
+	CI(S_RELOAD, "running_timeout", running_timeout, 3600),
 	CB(S_RELOAD, "force", force),
 	CI(S_CHECK, "warn_days", warn_days, 3650),
 	CI(S_CHECK, "crit_days", crit_days, 3650),
@@ -99,6 +101,8 @@ fscert_config_init(struct fscert_config *c)
 	c->esl_timeout = 5;
 	c->max_wait = 600;
 	c->force_window_days = 3;
+	c->verify_timeout = 15;
+	c->running_timeout = 120;
 	c->warn_days = 20;
 	c->crit_days = 10;
 }

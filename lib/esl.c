@@ -234,7 +234,10 @@ read_reply(
 			    err, FSCERT_EIO, "%s: recv", e->endpoint);
 		if (r == 0)
 			return fscert_err_set(err, FSCERT_EIO,
-			    "%s: connection closed in the middle of a reply",
+			    e->len > 0
+				? "%s: connection closed in the middle of a "
+				  "reply"
+				: "%s: connection closed without a reply",
 			    e->endpoint);
 		e->len += (size_t)r;
 	}

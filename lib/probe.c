@@ -38,8 +38,11 @@ fscert_parse_hostport(
 	}
 	if (n == 0 || n >= hlen)
 		goto bad;
+	/* Digits only: strtol would take " 5061" and "+5061" too. */
+	if (c[1] < '0' || c[1] > '9')
+		goto bad;
 	v = strtol(c + 1, &end, 10);
-	if (c[1] == '\0' || *end != '\0' || v < 1 || v > 65535)
+	if (*end != '\0' || v < 1 || v > 65535)
 		goto bad;
 	memcpy(host, h, n);
 	host[n] = '\0';

@@ -62,6 +62,8 @@ fscert_reload_opts_from(struct fscert_reload_opts *o,
 	o->force = c->force;
 	o->force_window_days = c->force_window_days;
 	o->max_wait = c->max_wait;
+	o->verify_timeout_ms = c->verify_timeout * 1000;
+	o->running_timeout_ms = c->running_timeout * 1000;
 	o->custom_ciphers = t->tls_ciphers != NULL;
 }
 
@@ -125,6 +127,8 @@ bind_url(const char *url, char *host, size_t hlen, int *port)
 		n = (size_t)(end - p);
 	}
 	if (n == 0 || n >= hlen)
+		return;
+	if (end[1] < '0' || end[1] > '9')
 		return;
 	v = strtol(end + 1, &pe, 10);
 	if (v < 1 || v > 65535 || (*pe != '\0' && *pe != ';'))
@@ -226,6 +230,7 @@ struct rctx {
 	size_t nend;
 	char prof[FSCERT_MAX_PROFILES_SEEN][64];
 	size_t nprof;
+	int down; /* a profile did not come back after a restart */
 };
 
 static void
@@ -382,29 +387,41 @@ verify(struct rctx *c, struct fscert_err *err)
 	struct fscert_reload_result *r = c->r;
 	struct fscert_probe *p;
 	char what[64], why[192];
-	long t0, deadline;
-	size_t i;
-	int done = 0, bad = -1;
+	long t0 = conn_now_ms(), deadline = t0 + o->verify_timeout_ms;
+	int done[FSCERT_MAX_ENDPOINTS] = { 0 };
+	size_t i, left = c->nend;
+	int bad = -1;
 
+	/* One deadline for all endpoints, probed in turn until each is done. */
 	r->nserved = c->nend;
-	for (i = 0; i < c->nend; i++) {
-		p = &r->served[i];
-		t0 = conn_now_ms();
-		deadline = t0 + o->verify_timeout_ms;
-		for (;;) {
+	while (left > 0) {
+		for (i = 0; i < c->nend; i++) {
+			if (done[i])
+				continue;
+			p = &r->served[i];
 			if (fscert_probe_tls(c->host[i], c->port[i], o->sni,
 				2000, p, err) == -1)
 				return -1;
-			done = serves_installed(c, p);
-			if (done || conn_now_ms() >= deadline)
-				break;
-			sleep_ms(50);
+			if ((done[i] = serves_installed(c, p))) {
+				left--;
+				(void)snprintf(what, sizeof(what),
+				    "verify %.56s", p->endpoint);
+				step(r, t0, 1, what,
+				    "serves the installed leaf and "
+				    "intermediate");
+			}
 		}
+		if (left == 0 || conn_now_ms() >= deadline)
+			break;
+		sleep_ms(50);
+	}
+	for (i = 0; i < c->nend; i++) {
+		if (done[i])
+			continue;
+		p = &r->served[i];
 		(void)snprintf(what, sizeof(what), "verify %.56s", p->endpoint);
-		step(r, t0, done, what, "%s",
-		    done ? "serves the installed leaf and intermediate"
-			 : served_text(c, p, why, sizeof(why)));
-		if (!done && bad == -1)
+		step(r, t0, 0, what, "%s", served_text(c, p, why, sizeof(why)));
+		if (bad == -1)
 			bad = (int)i;
 	}
 	if (bad == -1)
@@ -476,6 +493,7 @@ running(struct rctx *c, const char *prof, struct fscert_err *err)
 			return 0;
 		}
 		if (conn_now_ms() >= deadline) {
+			c->down = 1;
 			step(c->r, t0, 0, "wait for RUNNING", "profile %s: %s",
 			    prof, p ? p->state : "absent");
 			return fscert_err_set(err, FSCERT_EVERIFY,
@@ -658,6 +676,11 @@ run(struct rctx *c, struct fscert_err *err)
 		return 0;
 	if (err->code != FSCERT_EVERIFY || o->rollback == NULL)
 		return -1;
+	/*
+	 * A profile that did not come back will load whatever is on disk
+	 * when it starts: put the previous set back for that, but do not
+	 * restart it again now (that would only wait as long once more).
+	 */
 
 	/*
 	 * The new set is not served: put the previous one back and make
@@ -676,8 +699,13 @@ run(struct rctx *c, struct fscert_err *err)
 	fscert_install_unlock(lock);
 	step(r, t0, 1, "rollback", "previous set restored in %s", o->cert_dir);
 	r->status = FSCERT_RELOAD_ROLLED_BACK;
-	if (installed(c, &rerr) == -1 || reload_once(c, 1, 0, &rerr) == -1)
+	if (c->down)
+		r->rollback_unloaded = 1;
+	else if (installed(c, &rerr) == -1 ||
+	    reload_once(c, 1, 0, &rerr) == -1) {
 		step(r, t0, 0, "reload after rollback", "%s", rerr.msg);
+		r->rollback_unloaded = 1;
+	}
 	return -1;
 }
 

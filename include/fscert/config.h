@@ -71,6 +71,8 @@ struct fscert_config {
 	int max_wait; /* seconds, 600 */
 	int force_window_days; /* 3 */
 	int force; /* 0 */
+	int verify_timeout; /* seconds for every endpoint to serve it, 15 */
+	int running_timeout; /* seconds for a restarted profile, 120 */
 
 	/* [check] */
 	int warn_days; /* 20 */

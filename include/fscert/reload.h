@@ -107,6 +107,7 @@ struct fscert_reload_result {
 	struct fscert_probe served[FSCERT_MAX_ENDPOINTS]; /* last probes */
 	size_t nserved;
 	char warning[256]; /* a caveat to report, or "" */
+	int rollback_unloaded; /* rolled back, but not (proved) loaded */
 };
 
 void fscert_reload_opts_init(struct fscert_reload_opts *o);

@@ -1,0 +1,1029 @@
+#!/bin/sh
+#
+# reload_test.sh BUILD_DIR [FSMOCK]: fscert deploy / reload / status
+# against the fsmock test server (test/fsmock.c), in both of its modes:
+# 1.11 (reloadcert) and 1.10 (sofia profile NAME restart).
+#
+# A root, an intermediate and three lineages A, B, C for one host are
+# made here with the openssl command line tool, in certbot's layout
+# (live/NAME/*.pem are relative symlinks into ../../archive/NAME/).
+# Every fsmock runs on random free loopback ports (retried when busy)
+# with its own cert dir, FreeSWITCH conf dir and state dir; the state
+# dir steers it (password, inuse, fault) and its log lists the commands
+# it received.  What the TLS ports serve is read with
+# "openssl s_client -showcerts" and compared with the lineage's leaf.
+#
+# The independent groups of cases (sections) run in parallel, one fsmock
+# each, to keep the run short (about 40 s: 1.10 restarts are slow, a
+# failed verification waits out fscert's 15 s verify timeout).  The
+# restart-never-returns case sets [reload] running_timeout = 4.
+#
+# The event-socket password is given through FSCERT_ESL_PASSWORD or a
+# 0600 config file, never in argv; a sampler records "ps" output all
+# along, and at the end no password may appear in it, in any fsmock log,
+# nor in anything fscert printed (stdout, stderr, --json).
+#
+# Prints "ok - NAME" or "not ok - NAME" (with "#" lines saying why) per
+# case, then "N passed, N failed"; exits 1 when a case failed.
+# Set FSCERT_TEST_KEEP=1 to keep the scratch directory.
+
+set -u
+
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+	echo "usage: $0 BUILD_DIR [FSMOCK]" >&2
+	exit 2
+fi
+FSCERT=$1/fscert
+FSMOCK=${2:-$1/test/fsmock}
+for b in "$FSCERT" "$FSMOCK"; do
+	if [ ! -x "$b" ]; then
+		echo "Bail out! no executable '$b'" >&2
+		exit 1
+	fi
+done
+for tool in openssl python3 timeout ps; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "Bail out! '$tool' is needed" >&2
+		exit 1
+	fi
+done
+FSCERT=$(cd "$(dirname "$FSCERT")" && pwd -P)/fscert
+FSMOCK=$(cd "$(dirname "$FSMOCK")" && pwd -P)/$(basename "$FSMOCK")
+
+umask 022
+T=$(mktemp -d) || exit 1
+T=$(cd "$T" && pwd -P) || exit 1
+: >"$T/pids"
+SAMPLER=
+cleanup() {
+	[ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null
+	# Every fsmock any section started (by pid, as recorded).
+	while read -r p; do
+		kill "$p" 2>/dev/null
+	done <"$T/pids"
+	if [ "${FSCERT_TEST_KEEP:-}" = 1 ]; then
+		echo "# kept $T"
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+die() {
+	echo "Bail out! $*" >&2
+	exit 1
+}
+
+HOST=sip.example.test
+
+# ---------------------------------------------------------------- fixtures
+
+mkpki() {
+	P=$T/pki
+	mkdir -p "$P" || return 1
+	cat >"$P/openssl.cnf" <<'EOF'
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = unused
+[v3_root]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[v3_int]
+basicConstraints = critical,CA:TRUE,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[v3_leaf]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:sip.example.test
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EOF
+	c=$P/openssl.cnf
+	# RSA: an ECDSA key is a warning, and "fscert check" must say OK.
+	for k in root int A B C; do
+		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+		    -out "$P/$k.key" 2>/dev/null &
+	done
+	wait
+	for k in root int A B C; do
+		[ -s "$P/$k.key" ] || return 1
+	done
+	openssl req -x509 -new -key "$P/root.key" -subj "/CN=fscert reload root" \
+	    -days 3650 -sha256 -config "$c" -extensions v3_root \
+	    -set_serial "0x$(openssl rand -hex 8)" -out "$P/root.pem" \
+	    2>/dev/null || return 1
+	openssl req -new -key "$P/int.key" -subj "/CN=fscert reload int" \
+	    -config "$c" -out "$P/int.csr" 2>/dev/null &&
+	openssl x509 -req -in "$P/int.csr" -CA "$P/root.pem" \
+	    -CAkey "$P/root.key" -set_serial "0x$(openssl rand -hex 8)" \
+	    -days 3000 -sha256 -extfile "$c" -extensions v3_int \
+	    -out "$P/int.pem" 2>/dev/null || return 1
+	for l in A B C; do
+		openssl req -new -key "$P/$l.key" -subj "/OU=$l/CN=$HOST" \
+		    -config "$c" -out "$P/$l.csr" 2>/dev/null &&
+		openssl x509 -req -in "$P/$l.csr" -CA "$P/int.pem" \
+		    -CAkey "$P/int.key" -set_serial "0x$(openssl rand -hex 8)" \
+		    -days 90 -sha256 -extfile "$c" -extensions v3_leaf \
+		    -out "$P/$l.pem" 2>/dev/null || return 1
+		# certbot's layout: live -> ../../archive, privkey 0600.
+		a=$T/le-$l/archive/$HOST
+		v=$T/le-$l/live/$HOST
+		mkdir -p "$a" "$v" && chmod 700 "$T/le-$l/archive" &&
+		cp "$P/$l.pem" "$a/cert1.pem" &&
+		cp "$P/int.pem" "$a/chain1.pem" &&
+		cat "$P/$l.pem" "$P/int.pem" >"$a/fullchain1.pem" &&
+		(umask 077 && cp "$P/$l.key" "$a/privkey1.pem") || return 1
+		for f in cert chain fullchain privkey; do
+			ln -s "../../archive/$HOST/${f}1.pem" "$v/$f.pem" ||
+			    return 1
+		done
+	done
+	ROOT=$P/root.pem
+	: >"$T/empty.conf"
+}
+mkpki || die "cannot make the test certificates"
+LIVE_A=$T/le-A/live/$HOST
+LIVE_B=$T/le-B/live/$HOST
+LIVE_C=$T/le-C/live/$HOST
+
+# fp FILE: SHA-256 of the first certificate in FILE, lower-case hex.
+fp() {
+	openssl x509 -in "$1" -noout -fingerprint -sha256 2>/dev/null |
+	    sed 's/.*=//; s/://g' | tr 'A-F' 'a-f'
+}
+FP_A=$(fp "$P/A.pem")
+FP_B=$(fp "$P/B.pem")
+FP_C=$(fp "$P/C.pem")
+if [ -z "$FP_A" ] || [ "$FP_A" = "$FP_B" ]; then
+	die "bad fingerprints"
+fi
+
+# fpof L / liveof L: lineage L's leaf fingerprint, its live dir.
+fpof() {
+	case $1 in
+	A) echo "$FP_A" ;;
+	B) echo "$FP_B" ;;
+	C) echo "$FP_C" ;;
+	esac
+}
+liveof() {
+	echo "$T/le-$1/live/$HOST"
+}
+
+# p16 SHA: its first 16 digits, as fscert prints it.
+p16() {
+	printf '%.16s' "$1"
+}
+
+# name SHA: which lineage's leaf that is.
+name() {
+	case $1 in
+	"$FP_A") echo A ;;
+	"$FP_B") echo B ;;
+	"$FP_C") echo C ;;
+	*) echo "${1:-nothing}" ;;
+	esac
+}
+
+# The JSON checker: python3 jcheck.py FILE, code on stdin with j (the
+# parsed output) and fail(msg); environment variables in os.environ.
+cat >"$T/jcheck.py" <<'EOF'
+import json, os, sys
+class Fail(Exception):
+    pass
+def fail(msg):
+    raise Fail(msg)
+try:
+    with open(sys.argv[1]) as f:
+        j = json.load(f)
+    exec(sys.stdin.read())
+except Fail as x:
+    print(x)
+    sys.exit(1)
+except Exception as x:
+    print('%s: %s' % (type(x).__name__, x))
+    sys.exit(1)
+EOF
+
+# A free loopback TCP port nobody listens on (for "ESL port closed").
+free_port() {
+	python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# "ps" all along, for the password check at the end (best effort).
+(
+	while [ ! -e "$T/ps.stop" ]; do
+		ps -ww -eo pid,args
+		sleep 0.05
+	done
+) >"$T/ps.log" 2>/dev/null &
+SAMPLER=$!
+
+# ---------------------------------------------------- per-section helpers
+#
+# A section runs in its own subshell: S (its name), W (its directory),
+# its fsmock, its counters.  Results go to stdout, which the main shell
+# collects.
+
+# case_begin NAME / bad WHY / case_end: one result line.
+case_begin() {
+	CASE=$1
+	WHY=
+}
+bad() {
+	WHY="$WHY${WHY:+
+}$*"
+}
+case_end() {
+	if [ -z "$WHY" ]; then
+		echo "ok - $S: $CASE"
+	else
+		echo "not ok - $S: $CASE"
+		printf '%s\n' "$WHY" | sed 's/^/#   /'
+	fi
+}
+
+# run TAG CMD...: CMD (fsc, fscpw, dep, rel: all time-bound) with stdin
+# from /dev/null; its
+# stdout in $W/TAG.out, stderr in $W/TAG.err, exit status RC, wall time
+# MS (milliseconds).  Every output is kept for the password check.
+run() {
+	_tag=$1
+	shift
+	_t0=$(date +%s%N)
+	"$@" </dev/null >"$W/$_tag.out" 2>"$W/$_tag.err"
+	RC=$?
+	MS=$((($(date +%s%N) - _t0) / 1000000))
+}
+
+# out TAG: what the run printed, for a diagnostic.
+out() {
+	sed 's/^/  | /' "$W/$1.out" "$W/$1.err" | head -40
+}
+
+# fsc ARGS / fscpw ARGS: fscert under a time bound; fscpw with this
+# section's password in the environment.
+fsc() {
+	timeout "${RUN_TIMEOUT:-90}" "$FSCERT" "$@"
+}
+fscpw() {
+	FSCERT_ESL_PASSWORD=$PW timeout "${RUN_TIMEOUT:-90}" "$FSCERT" "$@"
+}
+
+# dep LIVE [GLOBAL...] -- [DEPLOY...]: deploy lineage LIVE (a target made
+# of the flags) to this section's dirs, the password in the environment.
+dep() {
+	_l=$1
+	shift
+	# $1...: global options up to "--", then deploy options.
+	_g=
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		_g="$_g $1"
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	# shellcheck disable=SC2086
+	fscpw -c "${CONFFILE:-$T/empty.conf}" $_g deploy --lineage "$_l" --cert-dir "$CERTS" --conf-dir "$CONF" \
+	    --ca-file "$ROOT" --host "$HOST" --esl "127.0.0.1:$ESL" "$@"
+}
+# rel [GLOBAL...] -- [RELOAD...]: fscert reload of this section's dir.
+rel() {
+	_g=
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		_g="$_g $1"
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	# shellcheck disable=SC2086
+	fscpw -c "${CONFFILE:-$T/empty.conf}" $_g reload --cert-dir "$CERTS" --host "$HOST" \
+	    --esl "127.0.0.1:$ESL" "$@"
+}
+
+# served PORT: "SHA N" (leaf and the number of certificates sent) or
+# "nothing" (refused, no handshake).
+served() {
+	_so=$(timeout 10 openssl s_client -connect "127.0.0.1:$1" \
+	    -servername "$HOST" -showcerts </dev/null 2>/dev/null)
+	_sn=$(printf '%s\n' "$_so" | grep -c -- '-----BEGIN CERTIFICATE-----')
+	if [ "$_sn" -eq 0 ]; then
+		echo nothing
+		return
+	fi
+	_ss=$(printf '%s\n' "$_so" | openssl x509 -noout -fingerprint \
+	    -sha256 2>/dev/null | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')
+	echo "$_ss $_sn"
+}
+
+# want_served L PORT...: each port serves lineage L's leaf and the
+# intermediate (2 certificates).
+want_served() {
+	_wl=$1
+	shift
+	_wf=$(fpof "$_wl")
+	for _p in "$@"; do
+		_got=$(served "$_p")
+		[ "$_got" = "$_wf 2" ] ||
+		    bad "127.0.0.1:$_p serves $(name "${_got% *}") (${_got#* } certificate(s)), want $_wl + intermediate"
+	done
+}
+
+# want_dir L: the cert dir is consistent ("fscert check" exit 0), holds
+# lineage L (agent.pem and wss.pem), and no temp file is left in it or
+# in the conf dir.
+want_dir() {
+	"$FSCERT" -c "$T/empty.conf" check --ca-file "$ROOT" --host "$HOST" \
+	    "$CERTS" >"$W/check.out" 2>&1 ||
+	    bad "fscert check $CERTS: exit $?: $(cat "$W/check.out")"
+	_wf=$(fpof "$1")
+	for _f in agent.pem wss.pem; do
+		_g=$(fp "$CERTS/$_f")
+		[ "$_g" = "$_wf" ] ||
+		    bad "$_f holds $(name "$_g"), want $1"
+	done
+	_tmp=$(find "$CERTS" "$CONF" -name '*.tmp' 2>/dev/null)
+	[ -z "$_tmp" ] || bad "temp files left: $_tmp"
+}
+
+# want_pending yes|no: the deferred-reload marker CERTS/.fscert/pending.
+want_pending() {
+	if [ -e "$CERTS/.fscert/pending" ]; then
+		[ "$1" = yes ] || bad "$CERTS/.fscert/pending left"
+	else
+		[ "$1" = no ] || bad "no $CERTS/.fscert/pending"
+	fi
+}
+
+# want_rc N: the last run's exit status.
+want_rc() {
+	[ "$RC" -eq "$1" ] || bad "exit $RC, want $1:
+$(out "$TAG")"
+}
+
+# want_err TEXT...: the last run's stderr has each TEXT (fixed string).
+want_err() {
+	for _t in "$@"; do
+		grep -qF -- "$_t" "$W/$TAG.err" ||
+		    bad "stderr lacks '$_t':
+$(out "$TAG")"
+	done
+}
+
+# go TAG CMD...: run, remembering TAG for want_rc / want_err.
+go() {
+	TAG=$1
+	run "$@"
+}
+
+# log_mark / log_new: the fsmock log lines since the mark.
+log_mark() {
+	LOGMARK=0
+	[ -e "$STATE/log" ] && LOGMARK=$(wc -l <"$STATE/log")
+}
+log_new() {
+	tail -n +$((LOGMARK + 1)) "$STATE/log" 2>/dev/null
+}
+
+# want_log_nothing: no command reached fsmock since the mark.
+want_log_nothing() {
+	_n=$(log_new)
+	[ -z "$_n" ] || bad "fsmock got commands: $(echo "$_n" | tr '\n' ' ')"
+}
+
+# start_mock MODE [fsmock options]: fsmock on random free ports, with
+# lineage A installed first (by fscert --no-reload: nothing is running
+# yet).  Sets ESL TLS WSS CERTS CONF STATE MOCK PW.
+start_mock() {
+	_mode=$1
+	shift
+	CERTS=$W/certs
+	CONF=$W/conf
+	STATE=$W/state
+	mkdir -p "$CERTS" "$CONF" "$STATE" || die "mkdir $W"
+	cat >"$CONF/vars.xml" <<'EOF'
+<include>
+  <X-PRE-PROCESS cmd="set" data="domain=$${local_ip_v4}"/>
+</include>
+EOF
+	# A password per section, with shell and regex characters in it.
+	PW="pw-$S-$(openssl rand -hex 6)-S3cr#t!"
+	printf '%s\n' "$PW" >"$STATE/password"
+	echo "$PW" >>"$T/passwords"
+	"$FSCERT" -c "$T/empty.conf" -q deploy --no-reload --lineage "$LIVE_A" \
+	    --cert-dir "$CERTS" --conf-dir "$CONF" --ca-file "$ROOT" \
+	    --host "$HOST" >"$W/pre.out" 2>&1 ||
+	    die "$S: cannot install A: $(cat "$W/pre.out")"
+	_tries=0
+	while :; do
+		_tries=$((_tries + 1))
+		[ $_tries -le 30 ] || die "$S: no free ports for fsmock"
+		read -r ESL TLS WSS <<EOF
+$(python3 -c 'import random; print(*random.sample(range(20001, 60000, 2), 3))')
+EOF
+		"$FSMOCK" --esl-port "$ESL" --tls-port "$TLS" --wss-port "$WSS" \
+		    --cert-dir "$CERTS" --state-dir "$STATE" --mode "$_mode" \
+		    "$@" >"$W/mock.out" 2>"$W/mock.err" &
+		MOCK=$!
+		_i=0
+		while [ $_i -lt 100 ]; do
+			grep -q '^fsmock: ready$' "$W/mock.out" && break
+			kill -0 "$MOCK" 2>/dev/null || break
+			sleep 0.05
+			_i=$((_i + 1))
+		done
+		if grep -q '^fsmock: ready$' "$W/mock.out"; then
+			echo "$MOCK" >>"$T/pids"
+			break
+		fi
+		kill "$MOCK" 2>/dev/null
+		wait "$MOCK" 2>/dev/null
+		grep -q 'Address already in use' "$W/mock.err" ||
+		    die "$S: fsmock did not start: $(cat "$W/mock.err")"
+	done
+}
+
+stop_mock() {
+	kill "$MOCK" 2>/dev/null
+	wait "$MOCK" 2>/dev/null
+}
+
+# section NAME: set up S and W for the section.
+section() {
+	S=$1
+	W=$T/$S
+	mkdir -p "$W" || die "mkdir $W"
+}
+
+# ------------------------------------------------- 1.11: the main flow
+
+s11() {
+	section 1.11
+	start_mock 1.11
+
+	case_begin "deploy --no-reload sends nothing to the event socket, leaves a reload pending"
+	log_mark
+	go nr dep "$LIVE_B" -- --no-reload
+	want_rc 0
+	want_log_nothing
+	want_dir B
+	want_served A "$TLS" "$WSS"
+	want_pending yes
+	case_end
+
+	case_begin "status (flags, password from the environment): served is not installed, reload pending, exit 1"
+	go st0 fscpw -c "$T/empty.conf" status --lineage "$LIVE_B" \
+	    --cert-dir "$CERTS" --ca-file "$ROOT" --host "$HOST" \
+	    --esl "127.0.0.1:$ESL"
+	want_rc 1
+	for _p in "$TLS" "$WSS"; do
+		grep -q "served .*127.0.0.1:$_p: sha256 $(p16 "$FP_A").*NOT the installed leaf" \
+		    "$W/st0.out" || bad "no 'NOT the installed leaf' for 127.0.0.1:$_p:
+$(out st0)"
+	done
+	grep -q "reload is pending" "$W/st0.out" || bad "pending not shown:
+$(out st0)"
+	case_end
+
+	# The vars fragment the --no-reload deploys wrote was never loaded:
+	# reloadxml goes first.
+	case_begin "reload: reloadxml (vars written by --no-reload), reloadcert, B served, marker gone"
+	log_mark
+	go r1 rel --
+	want_rc 0
+	want_served B "$TLS" "$WSS"
+	_l=$(log_new | tr '\n' '|')
+	[ "$_l" = "auth ***|api sofia jsonstatus|api reloadxml|api reloadcert|exit|" ] ||
+	    bad "fsmock log: $_l, want auth, jsonstatus, reloadxml, reloadcert, exit"
+	grep -q "127.0.0.1:$TLS serves $(p16 "$FP_B").*(reloadcert)" \
+	    "$W/r1.out" || bad "stdout does not name 127.0.0.1:$TLS:
+$(out r1)"
+	want_pending no
+	case_end
+
+	case_begin "deploy -v: reloadcert without reloadxml (vars unchanged), steps with durations"
+	log_mark
+	go dv dep "$LIVE_A" -v --
+	want_rc 0
+	want_served A "$TLS" "$WSS"
+	log_new | grep -q '^api reloadxml$' && bad "reloadxml sent, vars unchanged"
+	log_new | grep -q '^api reloadcert$' || bad "no reloadcert"
+	for _s in connect discover reloadcert "verify 127.0.0.1:$TLS" \
+	    "verify 127.0.0.1:$WSS"; do
+		grep -Eq "^fscert: $HOST: $_s +[0-9]+ ms " "$W/dv.err" ||
+		    bad "-v: no step '$_s' with its duration:
+$(out dv)"
+	done
+	case_end
+
+	case_begin "an unchanged deploy sends nothing at all and exits 0"
+	log_mark
+	go un dep "$LIVE_A" --
+	want_rc 0
+	grep -q "already current" "$W/un.out" || bad "no 'already current':
+$(out un)"
+	want_log_nothing
+	want_served A "$TLS" "$WSS"
+	case_end
+
+	case_begin "--json deploy: the steps, the endpoints discovered from jsonstatus"
+	go js dep "$LIVE_B" --json --
+	want_rc 0
+	FPW=$FP_B TLSP=$TLS WSSP=$WSS python3 "$T/jcheck.py" "$W/js.out" \
+	    >"$W/jc.out" 2>&1 <<'EOF' ||
+e = os.environ
+if j['exit'] != 0: fail('exit %r' % j['exit'])
+t = j['targets'][0]
+if t['status'] != 'deployed': fail('status %r' % t['status'])
+if t['leaf_sha256'] != e['FPW']: fail('leaf_sha256 %r' % t['leaf_sha256'])
+r = t['reload']
+if r['status'] != 'reloaded' or r['method'] != 'reloadcert':
+    fail('reload %r %r' % (r['status'], r['method']))
+names = [s['step'] for s in r['steps']]
+for want in ('connect', 'discover', 'reloadcert',
+             'verify 127.0.0.1:' + e['TLSP'], 'verify 127.0.0.1:' + e['WSSP']):
+    if want not in names: fail('no step %r in %r' % (want, names))
+for s in r['steps']:
+    if not isinstance(s['ms'], int) or s['ms'] < 0 or s['ok'] is not True:
+        fail('step %r' % s)
+if 'reloadxml' in names: fail('reloadxml with vars unchanged')
+eps = sorted(s['endpoint'] for s in r['served'])
+want = sorted(['127.0.0.1:' + e['TLSP'], '127.0.0.1:' + e['WSSP']])
+if eps != want: fail('served endpoints %r, want %r' % (eps, want))
+for s in r['served']:
+    if s['leaf_sha256'] != e['FPW'] or s['certificates'] != 2 or not s['ok']:
+        fail('served %r' % s)
+EOF
+		bad "--json: $(cat "$W/jc.out")"
+	want_served B "$TLS" "$WSS"
+	case_end
+
+	case_begin "--verify HOST:PORT: only that endpoint is proved"
+	go jv dep "$LIVE_A" --json -- --verify "127.0.0.1:$WSS"
+	want_rc 0
+	FPW=$FP_A WSSP=$WSS python3 "$T/jcheck.py" "$W/jv.out" \
+	    >"$W/jc.out" 2>&1 <<'EOF' ||
+e = os.environ
+r = j['targets'][0]['reload']
+eps = [s['endpoint'] for s in r['served']]
+if eps != ['127.0.0.1:' + e['WSSP']]: fail('served endpoints %r' % eps)
+names = [s['step'] for s in r['steps'] if s['step'].startswith('verify')]
+if names != ['verify 127.0.0.1:' + e['WSSP']]: fail('verify steps %r' % names)
+EOF
+		bad "--json: $(cat "$W/jc.out")"
+	want_served A "$TLS" "$WSS"
+	case_end
+
+	# A config file holding the password (0600) and tls_ciphers: the
+	# vars fragment changes, so reloadxml goes first, and the cipher
+	# caveat is reported after reloadcert.
+	CF=$W/fscert.conf
+	(umask 077 && cat >"$CF" <<EOF
+[event_socket]
+host = 127.0.0.1
+port = $ESL
+password = $PW
+timeout = 5
+
+[target t11]
+lineage = $LIVE_C
+cert_dir = $CERTS
+conf_dir = $CONF
+ca_file = $ROOT
+host = $HOST
+tls_ciphers = ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384
+EOF
+	)
+	case_begin "config file: password from [event_socket], vars changed -> reloadxml first, cipher caveat"
+	log_mark
+	go cf fsc -c "$CF" deploy --target t11
+	want_rc 0
+	_l=$(log_new | tr '\n' '|')
+	case $_l in
+	"auth ***|api sofia jsonstatus|api reloadxml|api reloadcert|exit|") ;;
+	*) bad "fsmock log: $_l, want reloadxml before reloadcert" ;;
+	esac
+	grep -q 'sip_tls_ciphers=ECDHE-RSA-AES128' "$CONF/vars_fscert.xml" ||
+	    bad "vars fragment without the ciphers"
+	grep -i 'warning' "$W/cf.err" | grep -qi 'cipher' ||
+	    bad "no warning about the cipher list after reloadcert:
+$(out cf)"
+	want_served C "$TLS" "$WSS"
+	want_dir C
+	case_end
+
+	case_begin "status: installed vs lineage, and what is served"
+	go st fsc -c "$CF" status --target t11
+	want_rc 0
+	grep -q '^t11: installed set matches the lineage$' "$W/st.out" ||
+	    bad "no 'matches the lineage':
+$(out st)"
+	grep -q "^t11: lineage .*$(p16 "$FP_C")" \
+	    "$W/st.out" || bad "lineage line lacks C's fingerprint:
+$(out st)"
+	# DESIGN.md: status shows installed vs source vs served.
+	for _p in "$TLS" "$WSS"; do
+		grep -q "^t11: served .*127.0.0.1:$_p: sha256 $(p16 "$FP_C").*(the installed leaf)" \
+		    "$W/st.out" || bad "status does not show 127.0.0.1:$_p serving the installed leaf (DESIGN: installed vs source vs served):
+$(out st)"
+	done
+	go sj fsc -c "$CF" status --target t11 --json
+	FPW=$FP_C python3 "$T/jcheck.py" "$W/sj.out" >"$W/jc.out" 2>&1 <<'EOF' ||
+t = j['targets'][0]
+if t['match'] is not True: fail('match %r' % t['match'])
+if t['installed']['sha256'] != os.environ['FPW']: fail('installed %r' % t['installed'])
+sv = t.get('served')
+if not sv or len(sv) != 2 or not all(s['matches_installed'] for s in sv):
+    fail('served %r' % sv)
+if t.get('reload_pending') is not False: fail('reload_pending %r' % t.get('reload_pending'))
+EOF
+	    bad "status --json: $(cat "$W/jc.out")"
+	case_end
+
+	case_begin "a config file holding the password readable by others is refused"
+	cp "$CF" "$W/open.conf" && chmod 644 "$W/open.conf"
+	log_mark
+	go oc fsc -c "$W/open.conf" deploy --target t11
+	[ "$RC" -ne 0 ] || bad "exit 0"
+	want_err "$W/open.conf"
+	want_log_nothing
+	case_end
+
+	case_begin "wrong password: clear error naming the endpoint, exit 1, files consistent"
+	_good=$PW
+	PW="wrong-$(openssl rand -hex 4)-pass"
+	echo "$PW" >>"$T/passwords"
+	go wp dep "$LIVE_A" --
+	PW=$_good
+	want_rc 1
+	want_err "127.0.0.1:$ESL" "authentication failed"
+	[ "$(grep -c . "$W/wp.err")" -eq 1 ] || bad "more than one line:
+$(out wp)"
+	want_dir A
+	want_served C "$TLS" "$WSS"
+	want_pending yes
+	case_end
+
+	case_begin "after a failed reload the next deploy reloads (self-healing)"
+	log_mark
+	go sh dep "$LIVE_A" --
+	want_rc 0
+	log_new | grep -q '^api reloadcert$' ||
+	    bad "nothing reloaded: the installed A is not served (fsmock log: $(log_new | tr '\n' ' ')):
+$(out sh)"
+	want_served A "$TLS" "$WSS"
+	want_pending no
+	case_end
+	# Whatever happened above, make the server serve what is installed.
+	run fix rel --
+
+	case_begin "event-socket port closed: clear error, fast"
+	_closed=$(free_port)
+	go cl fscpw -c "$T/empty.conf" deploy \
+	    --lineage "$LIVE_B" --cert-dir "$CERTS" --conf-dir "$CONF" \
+	    --ca-file "$ROOT" --host "$HOST" --esl "127.0.0.1:$_closed"
+	want_rc 1
+	want_err "127.0.0.1:$_closed" "refused"
+	[ "$MS" -lt 2000 ] || bad "took $MS ms"
+	want_dir B
+	want_served A "$TLS" "$WSS"
+	want_pending yes
+	case_end
+
+	case_begin "fscert reload then serves what is installed"
+	go fx rel --
+	want_rc 0
+	want_served B "$TLS" "$WSS"
+	want_pending no
+	case_end
+
+	case_begin "fsmock log: passwords never logged"
+	grep -q '^auth \*\*\*$' "$STATE/log" || bad "no 'auth ***' line"
+	while read -r _p; do
+		grep -qF -- "$_p" "$STATE/log" && bad "a password in $STATE/log"
+	done <"$T/passwords"
+	case_end
+	stop_mock
+}
+
+# ---------------------------------------- 1.11: faults, and a rollback
+
+s11f() {
+	section 1.11-faults
+	start_mock 1.11
+	# ESL timeout 1 s, from a config file without a password (that one
+	# comes from the environment).
+	CONFFILE=$W/t1.conf
+	printf '[event_socket]\ntimeout = 1\n' >"$CONFFILE"
+	cur=A
+	for fault in rude stall-greeting stall-auth stall garbage \
+	    close-mid-reply oversize; do
+		case $cur in A) nxt=B ;; B) nxt=C ;; *) nxt=A ;; esac
+		_live=$(liveof "$nxt")
+		case_begin "fault $fault: clear error within the timeout, cert dir consistent"
+		echo "$fault" >"$STATE/fault"
+		go "f-$fault" dep "$_live" --
+		want_rc 1
+		want_err "127.0.0.1:$ESL"
+		[ "$(grep -c . "$W/f-$fault.err")" -eq 1 ] ||
+		    bad "not one line:
+$(out "f-$fault")"
+		[ "$MS" -lt 3500 ] || bad "took $MS ms (ESL timeout 1 s)"
+		want_dir "$nxt"
+		want_served "$cur" "$TLS" "$WSS"
+		want_pending yes
+		rm -f "$STATE/fault"
+		# The server is fine again: reload proves the new set.
+		go "r-$fault" rel --
+		want_rc 0
+		want_served "$nxt" "$TLS" "$WSS"
+		want_pending no
+		case_end
+		cur=$nxt
+	done
+	case $cur in A) nxt=B ;; B) nxt=C ;; *) nxt=A ;; esac
+	_live=$(liveof "$nxt")
+
+	case_begin "reloadcert that keeps serving the old leaf: rollback to $cur, exit 1"
+	echo reload-keeps-old >"$STATE/fault"
+	log_mark
+	go rb dep "$_live" --json -- --verify "127.0.0.1:$TLS"
+	want_rc 1
+	want_err "127.0.0.1:$TLS" "previous set was put back"
+	_old=$(fpof "$cur")
+	grep -q "old leaf $(p16 "$_old")" "$W/rb.err" ||
+	    bad "the message does not name the old leaf:
+$(out rb)"
+	[ "$(log_new | grep -c '^api reloadcert$')" -eq 2 ] ||
+	    bad "want 2 reloadcert (new set, then the restored one): $(log_new | tr '\n' ' ')"
+	want_dir "$cur"
+	want_served "$cur" "$TLS" "$WSS"
+	[ -e "$CERTS/.fscert/pending" ] && bad "pending marker after a rollback"
+	python3 "$T/jcheck.py" "$W/rb.out" >"$W/jc.out" 2>&1 <<'EOF' ||
+r = j['targets'][0]['reload']
+if r['status'] != 'rolled back': fail('status %r' % r['status'])
+if j['exit'] != 1: fail('exit %r' % j['exit'])
+if not any(s['step'] == 'rollback' and s['ok'] for s in r['steps']):
+    fail('no rollback step: %r' % r['steps'])
+EOF
+	    bad "--json: $(cat "$W/jc.out")"
+	rm -f "$STATE/fault"
+	case_end
+	stop_mock
+}
+
+# ------------------------------------------------- 1.10: the main flow
+
+s10() {
+	section 1.10
+	start_mock 1.10 --uptime 3600
+
+	# The vars fragment written by the --no-reload install of A was
+	# never loaded: reloadxml first.
+	case_begin "deploy: reloadxml, no reloadcert -> sofia profile internal restart -> B served"
+	log_mark
+	go d1 dep "$LIVE_B" --
+	want_rc 0
+	want_served B "$TLS" "$WSS"
+	_l=$(log_new | grep -v jsonstatus | tr '\n' '|')
+	[ "$_l" = "auth ***|api reloadxml|api reloadcert|api sofia profile internal restart|exit|" ] ||
+	    bad "fsmock log (jsonstatus left out): $_l"
+	grep -q "(restart)" "$W/d1.out" || bad "stdout lacks '(restart)':
+$(out d1)"
+	want_pending no
+	case_end
+
+	case_begin "calls in use: deferred, exit 75, pending marker, nothing restarted"
+	echo 2 >"$STATE/inuse"
+	log_mark
+	# Not under timeout: its pid is fscert's, for /proc/PID/environ.
+	TAG="df"
+	_t0=$(date +%s%N)
+	FSCERT_ESL_PASSWORD=$PW "$FSCERT" -c "$T/empty.conf" deploy \
+	    --lineage "$LIVE_C" --cert-dir "$CERTS" --conf-dir "$CONF" \
+	    --ca-file "$ROOT" --host "$HOST" --esl "127.0.0.1:$ESL" \
+	    --max-wait 2 </dev/null >"$W/df.out" 2>"$W/df.err" &
+	_pid=$!
+	sleep 0.7
+	if [ -r "/proc/$_pid/environ" ]; then
+		tr '\0' '\n' <"/proc/$_pid/environ" >"$W/environ" 2>/dev/null
+		tr '\0' ' ' <"/proc/$_pid/cmdline" >"$W/cmdline" 2>/dev/null
+		grep -qF -- "$PW" "$W/environ" &&
+		    bad "the password is in /proc/$_pid/environ"
+		grep -qF -- "$PW" "$W/cmdline" &&
+		    bad "the password is in /proc/$_pid/cmdline"
+	fi
+	wait "$_pid"
+	RC=$?
+	MS=$((($(date +%s%N) - _t0) / 1000000))
+	want_rc 75
+	want_err "127.0.0.1:$ESL" "deferred"
+	if [ "$MS" -lt 1900 ] || [ "$MS" -ge 6000 ]; then
+		bad "took $MS ms with --max-wait 2"
+	fi
+	[ -e "$CERTS/.fscert/pending" ] || bad "no $CERTS/.fscert/pending"
+	log_new | grep -q 'restart' && bad "restarted with calls up"
+	want_dir C
+	want_served B "$TLS" "$WSS"
+	case_end
+
+	case_begin "reload while calls are still up: deferred again"
+	go r75 rel -- --max-wait 1
+	want_rc 75
+	[ -e "$CERTS/.fscert/pending" ] || bad "pending marker gone"
+	want_served B "$TLS" "$WSS"
+	case_end
+
+	case_begin "fscert reload once the count drops: restart, C served, marker gone"
+	echo 0 >"$STATE/inuse"
+	go r0 rel -v -- --max-wait 2
+	want_rc 0
+	want_served C "$TLS" "$WSS"
+	[ -e "$CERTS/.fscert/pending" ] && bad "pending marker left"
+	grep -Eq "wait for RUNNING +[0-9]+ ms" "$W/r0.err" ||
+	    bad "-v: no 'wait for RUNNING' step:
+$(out r0)"
+	case_end
+
+	case_begin "--force restarts with calls up"
+	echo 3 >"$STATE/inuse"
+	log_mark
+	go fo dep "$LIVE_A" -- --force --max-wait 30
+	want_rc 0
+	want_served A "$TLS" "$WSS"
+	log_new | grep -q '^api sofia profile internal restart$' ||
+	    bad "no restart"
+	log_new | grep -q '^api reloadxml$' && bad "reloadxml, vars unchanged"
+	[ "$MS" -lt 25000 ] || bad "took $MS ms: waited for the calls?"
+	[ "$(cat "$STATE/inuse")" = 0 ] || bad "fsmock's calls not hung up"
+	case_end
+
+	case_begin "a deferred reload is retried by the next deploy (the timer run)"
+	echo 1 >"$STATE/inuse"
+	go p1 dep "$LIVE_B" -- --max-wait 1
+	want_rc 75
+	[ -e "$CERTS/.fscert/pending" ] || bad "no pending marker"
+	echo 0 >"$STATE/inuse"
+	go p2 dep "$LIVE_B" -- --max-wait 2
+	want_rc 0
+	want_served B "$TLS" "$WSS"
+	[ -e "$CERTS/.fscert/pending" ] && bad "pending marker left"
+	want_dir B
+	case_end
+	stop_mock
+}
+
+# ----------------------------------------------- 1.10: the uptime guard
+
+s10g() {
+	section 1.10-guard
+	# Up for 7 s at start: "Please wait 3 seconds" on the first restart.
+	start_mock 1.10 --uptime 7
+	case_begin "the 10-second guard is waited out, not an error"
+	log_mark
+	go g dep "$LIVE_B" -v --
+	want_rc 0
+	want_served B "$TLS" "$WSS"
+	[ "$(log_new | grep -c '^api sofia profile internal restart$')" -ge 2 ] ||
+	    bad "the guard never answered (one restart): $(log_new | tr '\n' ' ')"
+	grep -q 'Profile internal must be up for at least 10 seconds' \
+	    "$W/g.err" || bad "-v does not show the guard:
+$(out g)"
+	case_end
+
+	# tls_ciphers from a config file: the vars fragment changes, so
+	# reloadxml first; a restart applies the ciphers: no caveat.
+	CF=$W/fscert.conf
+	(umask 077 && cat >"$CF" <<EOF
+[event_socket]
+port = $ESL
+password = $PW
+
+[target t10]
+lineage = $LIVE_C
+cert_dir = $CERTS
+conf_dir = $CONF
+ca_file = $ROOT
+host = $HOST
+tls_ciphers = ECDHE-RSA-AES128-GCM-SHA256
+EOF
+	)
+	case_begin "config file, tls_ciphers: reloadxml then restart, no cipher caveat after a restart"
+	log_mark
+	go cf fsc -c "$CF" deploy --target t10
+	want_rc 0
+	want_served C "$TLS" "$WSS"
+	_l=$(log_new | grep -v jsonstatus | tr '\n' '|')
+	case $_l in
+	"auth ***|api reloadxml|api reloadcert|"*"api sofia profile internal restart|exit|") ;;
+	*) bad "fsmock log (jsonstatus left out): $_l" ;;
+	esac
+	grep -qi 'cipher' "$W/cf.err" && bad "a cipher caveat after a restart:
+$(out cf)"
+	case_end
+	stop_mock
+}
+
+# ------------------------------------------------- 1.10: a rollback
+
+s10rb() {
+	section 1.10-rollback
+	start_mock 1.10 --uptime 3600
+	case_begin "restart that keeps serving the old leaf: rollback to A, exit 1"
+	echo reload-keeps-old >"$STATE/fault"
+	log_mark
+	go rb dep "$LIVE_B" -- --verify "127.0.0.1:$TLS"
+	want_rc 1
+	want_err "127.0.0.1:$TLS" "previous set was put back"
+	[ "$(log_new | grep -c '^api sofia profile internal restart$')" -ge 2 ] ||
+	    bad "want a second restart for the restored set: $(log_new | tr '\n' ' ')"
+	want_dir A
+	want_served A "$TLS" "$WSS"
+	rm -f "$STATE/fault"
+	case_end
+	stop_mock
+}
+
+# --------------------------------- 1.10: a restart that never returns
+
+s10never() {
+	section 1.10-never
+	start_mock 1.10 --uptime 3600
+	case_begin "restart that never returns: clear error, cert dir consistent"
+	echo restart-never-returns >"$STATE/fault"
+	# A short RUNNING timeout ([reload] running_timeout) keeps it quick.
+	CONFFILE=$W/never.conf
+	printf '[reload]\nrunning_timeout = 4\n' >"$CONFFILE"
+	RUN_TIMEOUT=60
+	go nv dep "$LIVE_B" --
+	CONFFILE=
+	want_rc 1
+	want_err "127.0.0.1:$ESL" "RUNNING"
+	want_err "not loaded yet"
+	# One wait, not two: the rollback does not restart a dead profile.
+	[ "$MS" -lt 12000 ] ||
+	    bad "took $MS ms (running_timeout is 4 s)"
+	# Rolled back or not, the dir is one complete set.
+	"$FSCERT" -c "$T/empty.conf" check --ca-file "$ROOT" --host "$HOST" \
+	    "$CERTS" >/dev/null 2>&1 || bad "fscert check: exit $?"
+	# Nothing is served: the next timer run must try again.
+	want_pending yes
+	rm -f "$STATE/fault"
+	case_end
+	stop_mock
+}
+
+# ---------------------------------------------------------------- main
+
+T0=$(date +%s)
+SECTIONS="s11 s11f s10 s10g s10rb s10never"
+for s in $SECTIONS; do
+	( $s ) >"$T/$s.result" 2>&1 &
+	echo $! >"$T/$s.pid"
+done
+for s in $SECTIONS; do
+	wait "$(cat "$T/$s.pid")"
+done
+: >"$T/ps.stop"
+wait "$SAMPLER" 2>/dev/null
+SAMPLER=
+
+for s in $SECTIONS; do
+	cat "$T/$s.result"
+	# A section that bailed out (or printed nothing) is a failure.
+	if grep -q '^Bail out!' "$T/$s.result" ||
+	    ! grep -q '^\(not \)\{0,1\}ok - ' "$T/$s.result"; then
+		echo "not ok - $s: the section did not run to its end"
+	fi >>"$T/all.result"
+done
+
+# No password anywhere: ps while fscert ran, fsmock logs, fscert output.
+S=all
+W=$T
+case_begin "no password in ps output, fsmock logs, or fscert's stdout/stderr/--json"
+if ! grep -q "fscert .*\(deploy\|reload\)" "$T/ps.log"; then
+	echo "# note: ps never caught fscert running"
+fi
+while read -r p; do
+	grep -qF -- "$p" "$T/ps.log" && bad "a password in ps output"
+	for f in "$T"/*/*.out "$T"/*/*.err "$T"/*/state/log; do
+		[ -e "$f" ] || continue
+		grep -qF -- "$p" "$f" && bad "a password in $f"
+	done
+done <"$T/passwords"
+[ -s "$T/passwords" ] || bad "no passwords recorded"
+case_end >>"$T/all.result"
+cat "$T/all.result"
+
+PASS=$(cat "$T"/*.result | grep -c '^ok - ')
+FAIL=$(cat "$T"/*.result | grep -c '^not ok - ')
+[ "${FSCERT_TEST_SLOW:-}" = 1 ] || PASS=$((PASS + 1))
+echo "# $(($(date +%s) - T0)) s"
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]

@@ -1,0 +1,527 @@
+/*
+ * test_reload.c: the parsers of lib/reload.c and lib/probe.c that the
+ * reload runs on: fscert_jsonstatus_parse (the body of "api sofia
+ * jsonstatus", as captured from real FreeSWITCH in
+ * shared/reference/esl-transcripts/) and fscert_parse_hostport
+ * (--verify and --esl).  The reload itself is tested against fsmock by
+ * reload_test.sh.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fscert/err.h"
+#include "fscert/probe.h"
+#include "fscert/reload.h"
+
+/* ------------------------------------------- transcript bodies */
+
+/* 1.10.12-04: RUNNING, in-use 0, TLS 15061, WSS 17443 (1798 bytes). */
+static const char running_1_10[] =
+	"{\n"
+	"\t\"profiles\":\t{\n"
+	"\t\t\"127.0.0.1\":\t{\n"
+	"\t\t\t\"status\":\t{\n"
+	"\t\t\t\t\"type\":\t\"alias\",\n"
+	"\t\t\t\t\"data\":\t\"internal\",\n"
+	"\t\t\t\t\"state\":\t\"ALIASED\"\n"
+	"\t\t\t},\n"
+	"\t\t\t\"info\":\t{\n"
+	"\t\t\t\t\"domain-name\":\t\"N/A\",\n"
+	"\t\t\t\t\"alias-of\":\t\"internal\",\n"
+	"\t\t\t\t\"auto-nat\":\t\"false\",\n"
+	"\t\t\t\t\"db-name\":\t\"sofia_reg_internal\",\n"
+	"\t\t\t\t\"pres-hosts\":\t\"127.0.0.1,127.0.0.1\",\n"
+	"\t\t\t\t\"dialplan\":\t\"XML\",\n"
+	"\t\t\t\t\"context\":\t\"public\",\n"
+	"\t\t\t\t\"challenge-realm\":\t\"auto_from\",\n"
+	"\t\t\t\t\"rtp-ip\":\t[\"127.0.0.1\"],\n"
+	"\t\t\t\t\"ext-rtp-ip\":\t\"127.0.0.1\",\n"
+	"\t\t\t\t\"sip-ip\":\t\"127.0.0.1\",\n"
+	"\t\t\t\t\"ext-sip-ip\":\t\"127.0.0.1\",\n"
+	"\t\t\t\t\"url\":\t\"sip:mod_sofia@127.0.0.1:15060\",\n"
+	"\t\t\t\t\"bind-url\":\t\"sip:mod_sofia@127.0.0.1:15060;"
+	"maddr=127.0.0.1;transport=udp,tcp\",\n"
+	"\t\t\t\t\"tls-url\":\t\"sip:mod_sofia@127.0.0.1:15061\",\n"
+	"\t\t\t\t\"tls-bind-url\":\t\"sips:mod_sofia@127.0.0.1:15061;"
+	"maddr=127.0.0.1;transport=tls\",\n"
+	"\t\t\t\t\"wss-bind-url\":\t\"sips:mod_sofia@127.0.0.1:17443;"
+	"transport=wss\",\n"
+	"\t\t\t\t\"hold-music\":\t\"local_stream://moh\",\n"
+	"\t\t\t\t\"outbound-proxy\":\t\"N/A\"\n"
+	"\t\t\t}\n"
+	"\t\t},\n"
+	"\t\t\"internal\":\t{\n"
+	"\t\t\t\"status\":\t{\n"
+	"\t\t\t\t\"type\":\t\"profile\",\n"
+	"\t\t\t\t\"state\":\t\"RUNNING\",\n"
+	"\t\t\t\t\"in-use\":\t0,\n"
+	"\t\t\t\t\"data\":\t\"sip:mod_sofia@127.0.0.1:15060\"\n"
+	"\t\t\t},\n"
+	"\t\t\t\"info\":\t{\n"
+	"\t\t\t\t\"domain-name\":\t\"N/A\",\n"
+	"\t\t\t\t\"auto-nat\":\t\"false\",\n"
+	"\t\t\t\t\"db-name\":\t\"sofia_reg_internal\",\n"
+	"\t\t\t\t\"pres-hosts\":\t\"127.0.0.1,127.0.0.1\",\n"
+	"\t\t\t\t\"dialplan\":\t\"XML\",\n"
+	"\t\t\t\t\"context\":\t\"public\",\n"
+	"\t\t\t\t\"challenge-realm\":\t\"auto_from\",\n"
+	"\t\t\t\t\"rtp-ip\":\t[\"127.0.0.1\"],\n"
+	"\t\t\t\t\"ext-rtp-ip\":\t\"127.0.0.1\",\n"
+	"\t\t\t\t\"sip-ip\":\t\"127.0.0.1\",\n"
+	"\t\t\t\t\"ext-sip-ip\":\t\"127.0.0.1\",\n"
+	"\t\t\t\t\"url\":\t\"sip:mod_sofia@127.0.0.1:15060\",\n"
+	"\t\t\t\t\"bind-url\":\t\"sip:mod_sofia@127.0.0.1:15060;"
+	"maddr=127.0.0.1;transport=udp,tcp\",\n"
+	"\t\t\t\t\"tls-url\":\t\"sip:mod_sofia@127.0.0.1:15061\",\n"
+	"\t\t\t\t\"tls-bind-url\":\t\"sips:mod_sofia@127.0.0.1:15061;"
+	"maddr=127.0.0.1;transport=tls\",\n"
+	"\t\t\t\t\"wss-bind-url\":\t\"sips:mod_sofia@127.0.0.1:17443;"
+	"transport=wss\",\n"
+	"\t\t\t\t\"hold-music\":\t\"local_stream://moh\",\n"
+	"\t\t\t\t\"outbound-proxy\":\t\"N/A\"\n"
+	"\t\t\t}\n"
+	"\t\t}\n"
+	"\t}\n"
+	"}\n";
+
+/*
+ * 1.11.2-02: RUNNING with a held call (in-use 2), TLS 25061, WSS 27443
+ * (1798 bytes).
+ */
+static const char running_1_11_inuse2[] =
+	"{\n"
+	"\t\"profiles\":\t{\n"
+	"\t\t\"127.0.0.1\":\t{\n"
+	"\t\t\t\"status\":\t{\n"
+	"\t\t\t\t\"type\":\t\"alias\",\n"
+	"\t\t\t\t\"data\":\t\"internal\",\n"
+	"\t\t\t\t\"state\":\t\"ALIASED\"\n"
+	"\t\t\t},\n"
+	"\t\t\t\"info\":\t{\n"
+	"\t\t\t\t\"domain-name\":\t\"N/A\",\n"
+	"\t\t\t\t\"alias-of\":\t\"internal\",\n"
+	"\t\t\t\t\"auto-nat\":\t\"false\",\n"
+	"\t\t\t\t\"db-name\":\t\"sofia_reg_internal\",\n"
+	"\t\t\t\t\"pres-hosts\":\t\"127.0.0.1,127.0.0.1\",\n"
+	"\t\t\t\t\"dialplan\":\t\"XML\",\n"
+	"\t\t\t\t\"context\":\t\"public\",\n"
+	"\t\t\t\t\"challenge-realm\":\t\"auto_from\",\n"
+	"\t\t\t\t\"rtp-ip\":\t[\"127.0.0.1\"],\n"
+	"\t\t\t\t\"ext-rtp-ip\":\t\"127.0.0.1\",\n"
+	"\t\t\t\t\"sip-ip\":\t\"127.0.0.1\",\n"
+	"\t\t\t\t\"ext-sip-ip\":\t\"127.0.0.1\",\n"
+	"\t\t\t\t\"url\":\t\"sip:mod_sofia@127.0.0.1:25060\",\n"
+	"\t\t\t\t\"bind-url\":\t\"sip:mod_sofia@127.0.0.1:25060;"
+	"maddr=127.0.0.1;transport=udp,tcp\",\n"
+	"\t\t\t\t\"tls-url\":\t\"sip:mod_sofia@127.0.0.1:25061\",\n"
+	"\t\t\t\t\"tls-bind-url\":\t\"sips:mod_sofia@127.0.0.1:25061;"
+	"maddr=127.0.0.1;transport=tls\",\n"
+	"\t\t\t\t\"wss-bind-url\":\t\"sips:mod_sofia@127.0.0.1:27443;"
+	"transport=wss\",\n"
+	"\t\t\t\t\"hold-music\":\t\"local_stream://moh\",\n"
+	"\t\t\t\t\"outbound-proxy\":\t\"N/A\"\n"
+	"\t\t\t}\n"
+	"\t\t},\n"
+	"\t\t\"internal\":\t{\n"
+	"\t\t\t\"status\":\t{\n"
+	"\t\t\t\t\"type\":\t\"profile\",\n"
+	"\t\t\t\t\"state\":\t\"RUNNING\",\n"
+	"\t\t\t\t\"in-use\":\t2,\n"
+	"\t\t\t\t\"data\":\t\"sip:mod_sofia@127.0.0.1:25060\"\n"
+	"\t\t\t},\n"
+	"\t\t\t\"info\":\t{\n"
+	"\t\t\t\t\"domain-name\":\t\"N/A\",\n"
+	"\t\t\t\t\"auto-nat\":\t\"false\",\n"
+	"\t\t\t\t\"db-name\":\t\"sofia_reg_internal\",\n"
+	"\t\t\t\t\"pres-hosts\":\t\"127.0.0.1,127.0.0.1\",\n"
+	"\t\t\t\t\"dialplan\":\t\"XML\",\n"
+	"\t\t\t\t\"context\":\t\"public\",\n"
+	"\t\t\t\t\"challenge-realm\":\t\"auto_from\",\n"
+	"\t\t\t\t\"rtp-ip\":\t[\"127.0.0.1\"],\n"
+	"\t\t\t\t\"ext-rtp-ip\":\t\"127.0.0.1\",\n"
+	"\t\t\t\t\"sip-ip\":\t\"127.0.0.1\",\n"
+	"\t\t\t\t\"ext-sip-ip\":\t\"127.0.0.1\",\n"
+	"\t\t\t\t\"url\":\t\"sip:mod_sofia@127.0.0.1:25060\",\n"
+	"\t\t\t\t\"bind-url\":\t\"sip:mod_sofia@127.0.0.1:25060;"
+	"maddr=127.0.0.1;transport=udp,tcp\",\n"
+	"\t\t\t\t\"tls-url\":\t\"sip:mod_sofia@127.0.0.1:25061\",\n"
+	"\t\t\t\t\"tls-bind-url\":\t\"sips:mod_sofia@127.0.0.1:25061;"
+	"maddr=127.0.0.1;transport=tls\",\n"
+	"\t\t\t\t\"wss-bind-url\":\t\"sips:mod_sofia@127.0.0.1:27443;"
+	"transport=wss\",\n"
+	"\t\t\t\t\"hold-music\":\t\"local_stream://moh\",\n"
+	"\t\t\t\t\"outbound-proxy\":\t\"N/A\"\n"
+	"\t\t\t}\n"
+	"\t\t}\n"
+	"\t}\n"
+	"}\n";
+
+/* 1.10.12-06: DOWN while the profile restarts, no URLs (277 bytes). */
+static const char down_1_10[] =
+	"{\n"
+	"\t\"profiles\":\t{\n"
+	"\t\t\"127.0.0.1\":\t{\n"
+	"\t\t\t\"status\":\t{\n"
+	"\t\t\t\t\"type\":\t\"alias\",\n"
+	"\t\t\t\t\"data\":\t\"internal\",\n"
+	"\t\t\t\t\"state\":\t\"ALIASED\"\n"
+	"\t\t\t}\n"
+	"\t\t},\n"
+	"\t\t\"internal\":\t{\n"
+	"\t\t\t\"status\":\t{\n"
+	"\t\t\t\t\"type\":\t\"profile\",\n"
+	"\t\t\t\t\"state\":\t\"DOWN\",\n"
+	"\t\t\t\t\"in-use\":\t0,\n"
+	"\t\t\t\t\"data\":\t\"sip:mod_sofia@127.0.0.1:15060\"\n"
+	"\t\t\t}\n"
+	"\t\t}\n"
+	"\t}\n"
+	"}\n";
+
+/* ------------------------------------------- jsonstatus */
+
+static void
+parse_ok(const char *body, struct fscert_fsstatus *st)
+{
+	struct fscert_err e;
+
+	fscert_err_clear(&e);
+	if (fscert_jsonstatus_parse(body, st, &e) != 0)
+		fail_msg("refused: %s", e.msg);
+	assert_int_equal(e.code, FSCERT_OK);
+}
+
+static void
+bodies_are_verbatim(void **state)
+{
+	(void)state;
+	/* The Content-Length of each captured reply. */
+	assert_int_equal(strlen(running_1_10), 1798);
+	assert_int_equal(strlen(running_1_11_inuse2), 1798);
+	assert_int_equal(strlen(down_1_10), 277);
+}
+
+static void
+running_with_urls(void **state)
+{
+	struct fscert_fsstatus st;
+	const struct fscert_fsprofile *p;
+
+	(void)state;
+	parse_ok(running_1_10, &st);
+	/* The alias "127.0.0.1" is skipped. */
+	assert_int_equal(st.nprofiles, 1);
+	p = &st.profiles[0];
+	assert_string_equal(p->name, "internal");
+	assert_string_equal(p->state, "RUNNING");
+	assert_int_equal(p->inuse, 0);
+	assert_string_equal(p->tls_host, "127.0.0.1");
+	assert_int_equal(p->tls_port, 15061);
+	assert_string_equal(p->wss_host, "127.0.0.1");
+	assert_int_equal(p->wss_port, 17443);
+}
+
+static void
+running_with_calls_in_use(void **state)
+{
+	struct fscert_fsstatus st;
+	const struct fscert_fsprofile *p;
+
+	(void)state;
+	parse_ok(running_1_11_inuse2, &st);
+	assert_int_equal(st.nprofiles, 1);
+	p = &st.profiles[0];
+	assert_string_equal(p->name, "internal");
+	assert_string_equal(p->state, "RUNNING");
+	assert_int_equal(p->inuse, 2);
+	assert_int_equal(p->tls_port, 25061);
+	assert_int_equal(p->wss_port, 27443);
+}
+
+static void
+down_without_urls(void **state)
+{
+	struct fscert_fsstatus st;
+	const struct fscert_fsprofile *p;
+
+	(void)state;
+	parse_ok(down_1_10, &st);
+	assert_int_equal(st.nprofiles, 1);
+	p = &st.profiles[0];
+	assert_string_equal(p->name, "internal");
+	assert_string_equal(p->state, "DOWN");
+	assert_int_equal(p->inuse, 0);
+	assert_string_equal(p->tls_host, "");
+	assert_int_equal(p->tls_port, 0);
+	assert_string_equal(p->wss_host, "");
+	assert_int_equal(p->wss_port, 0);
+}
+
+/* One profile "p" with the given status and info members. */
+static const struct fscert_fsprofile *
+one(const char *status, const char *info, struct fscert_fsstatus *st)
+{
+	char body[2048];
+
+	(void)snprintf(body, sizeof(body), "{\"profiles\": {\"p\": "
+	    "{\"status\": {%s}%s%s%s}}}", status, info ? ", \"info\": {" : "",
+	    info ? info : "", info ? "}" : "");
+	parse_ok(body, st);
+	assert_int_equal(st->nprofiles, 1);
+	return &st->profiles[0];
+}
+
+#define PROFILE	"\"type\": \"profile\", \"state\": \"RUNNING\", " \
+		"\"in-use\": 0"
+
+static void
+bind_urls(void **state)
+{
+	struct fscert_fsstatus st;
+	const struct fscert_fsprofile *p;
+
+	(void)state;
+	/* A wildcard bind is probed on loopback. */
+	p = one(PROFILE, "\"tls-bind-url\": \"sips:mod_sofia@0.0.0.0:5061;"
+	    "transport=tls\", \"wss-bind-url\": \"sips:mod_sofia@[::]:7443;"
+	    "transport=wss\"", &st);
+	assert_string_equal(p->tls_host, "127.0.0.1");
+	assert_int_equal(p->tls_port, 5061);
+	assert_string_equal(p->wss_host, "::1");
+	assert_int_equal(p->wss_port, 7443);
+
+	p = one(PROFILE, "\"tls-bind-url\": \"sips:mod_sofia@"
+	    "[2001:db8::5]:5061;maddr=2001:db8::5;transport=tls\", "
+	    "\"wss-bind-url\": \"sips:mod_sofia@203.0.113.7:443\"", &st);
+	assert_string_equal(p->tls_host, "2001:db8::5");
+	assert_int_equal(p->tls_port, 5061);
+	assert_string_equal(p->wss_host, "203.0.113.7");
+	assert_int_equal(p->wss_port, 443);
+
+	/* Unusable URLs: no endpoint, not an error. */
+	p = one(PROFILE, "\"tls-bind-url\": \"sips:mod_sofia@10.0.0.1\", "
+	    "\"wss-bind-url\": \"no at sign:5061\"", &st);
+	assert_int_equal(p->tls_port, 0);
+	assert_int_equal(p->wss_port, 0);
+	p = one(PROFILE, "\"tls-bind-url\": \"sips:x@10.0.0.1:99999\", "
+	    "\"wss-bind-url\": \"sips:x@10.0.0.1:12ab\"", &st);
+	assert_int_equal(p->tls_port, 0);
+	assert_int_equal(p->wss_port, 0);
+	p = one(PROFILE, "\"tls-bind-url\": 5061, \"wss-bind-url\": null",
+	    &st);
+	assert_int_equal(p->tls_port, 0);
+	assert_int_equal(p->wss_port, 0);
+}
+
+static void
+in_use_missing_or_odd(void **state)
+{
+	struct fscert_fsstatus st;
+	const struct fscert_fsprofile *p;
+
+	(void)state;
+	p = one("\"type\": \"profile\", \"state\": \"RUNNING\"", NULL, &st);
+	assert_int_equal(p->inuse, -1);
+	p = one("\"type\": \"profile\", \"state\": \"RUNNING\", "
+	    "\"in-use\": \"3\"", NULL, &st);
+	assert_int_equal(p->inuse, -1);
+	p = one("\"type\": \"profile\", \"in-use\": 7", NULL, &st);
+	assert_int_equal(p->inuse, 7);
+	assert_string_equal(p->state, "");
+}
+
+static void
+aliases_and_gateways_skipped(void **state)
+{
+	static const char body[] = "{\"profiles\": {"
+	    "\"a\": {\"status\": {\"type\": \"alias\", "
+	    "\"state\": \"ALIASED\"}},"
+	    "\"gw\": {\"status\": {\"type\": \"gateway\"}},"
+	    "\"x\": {\"status\": {}},"
+	    "\"y\": 5,"
+	    "\"internal\": {\"status\": {" PROFILE "}},"
+	    "\"external\": {\"status\": {\"type\": \"profile\", "
+	    "\"state\": \"DOWN\", \"in-use\": 1}}}}";
+	struct fscert_fsstatus st;
+
+	(void)state;
+	parse_ok(body, &st);
+	assert_int_equal(st.nprofiles, 2);
+	assert_string_equal(st.profiles[0].name, "internal");
+	assert_string_equal(st.profiles[1].name, "external");
+	assert_string_equal(st.profiles[1].state, "DOWN");
+	assert_int_equal(st.profiles[1].inuse, 1);
+}
+
+static void
+many_profiles_capped(void **state)
+{
+	struct fscert_fsstatus st;
+	char body[8192];
+	size_t n = 0;
+	int i;
+
+	(void)state;
+	n += (size_t)snprintf(body + n, sizeof(body) - n, "{\"profiles\": {");
+	for (i = 0; i < FSCERT_MAX_PROFILES_SEEN + 5; i++)
+		n += (size_t)snprintf(body + n, sizeof(body) - n,
+		    "%s\"p%d\": {\"status\": {" PROFILE "}}", i ? "," : "", i);
+	(void)snprintf(body + n, sizeof(body) - n, "}}");
+	parse_ok(body, &st);
+	assert_int_equal(st.nprofiles, FSCERT_MAX_PROFILES_SEEN);
+}
+
+static void
+long_names_truncated_not_overflowed(void **state)
+{
+	struct fscert_fsstatus st;
+	char body[1024], name[200];
+
+	(void)state;
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	(void)snprintf(body, sizeof(body), "{\"profiles\": {\"%s\": "
+	    "{\"status\": {\"type\": \"profile\", \"state\": "
+	    "\"RUNNINGRUNNINGRUNNINGRUNNING\"}}}}", name);
+	parse_ok(body, &st);
+	assert_int_equal(strlen(st.profiles[0].name),
+	    sizeof(st.profiles[0].name) - 1);
+	assert_int_equal(strlen(st.profiles[0].state),
+	    sizeof(st.profiles[0].state) - 1);
+}
+
+static void
+not_jsonstatus(void **state)
+{
+	static const char *const bad[] = {
+		"", "-ERR sofia Command not found!\n", "Invalid Profile!\n",
+		"{", "[]", "{}", "{\"profiles\": []}", "{\"profiles\": 1}",
+		/* A duplicate key. */
+		"{\"profiles\": {}, \"profiles\": {}}",
+		"{\"profiles\": {\"a\": {}}} trailing",
+	};
+	struct fscert_fsstatus st;
+	struct fscert_err e;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fscert_err_clear(&e);
+		if (fscert_jsonstatus_parse(bad[i], &st, &e) != -1)
+			fail_msg("accepted: '%s'", bad[i]);
+		assert_int_equal(e.code, FSCERT_EPROTO);
+		if (strstr(e.msg, "jsonstatus") == NULL)
+			fail_msg("'%s' does not say what it parsed", e.msg);
+	}
+	/* An object with no profile at all is jsonstatus of nothing. */
+	parse_ok("{\"profiles\": {}}", &st);
+	assert_int_equal(st.nprofiles, 0);
+}
+
+/* ------------------------------------------- HOST:PORT */
+
+static void
+hostport_ok(void **state)
+{
+	static const struct {
+		const char	*in, *host;
+		int		 port;
+	} t[] = {
+		{ "127.0.0.1:5061", "127.0.0.1", 5061 },
+		{ "[::1]:8021", "::1", 8021 },
+		{ "[2001:db8::1]:443", "2001:db8::1", 443 },
+		{ "sip.example.test:65535", "sip.example.test", 65535 },
+		{ "h:1", "h", 1 },
+	};
+	struct fscert_err e;
+	char host[64];
+	size_t i;
+	int port;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		fscert_err_clear(&e);
+		port = -1;
+		if (fscert_parse_hostport(t[i].in, host, sizeof(host), &port,
+		    &e) != 0)
+			fail_msg("'%s' refused: %s", t[i].in, e.msg);
+		assert_string_equal(host, t[i].host);
+		assert_int_equal(port, t[i].port);
+	}
+}
+
+static void
+hostport_bad(void **state)
+{
+	static const char *const bad[] = {
+		"", "host", "host:", ":5061", "host:0", "host:65536",
+		"host:-1", "host:12a", "::1:5061", "[::1]5061",
+		"[::1]:", "[::1", "[]:5061", "a:b:5061", "host:5061:",
+		"host:99999999999999999999",
+	};
+	struct fscert_err e;
+	char host[64];
+	size_t i;
+	int port;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fscert_err_clear(&e);
+		if (fscert_parse_hostport(bad[i], host, sizeof(host), &port,
+		    &e) != -1)
+			fail_msg("'%s' accepted", bad[i]);
+		assert_int_equal(e.code, FSCERT_EUSAGE);
+		/* The message quotes what was given. */
+		if (bad[i][0] != '\0' && strstr(e.msg, bad[i]) == NULL)
+			fail_msg("'%s' not in '%s'", bad[i], e.msg);
+	}
+}
+
+static void
+hostport_host_too_long(void **state)
+{
+	struct fscert_err e;
+	char host[8];
+	int port;
+
+	(void)state;
+	fscert_err_clear(&e);
+	assert_int_equal(fscert_parse_hostport("1234567:80", host,
+	    sizeof(host), &port, &e), 0);
+	assert_string_equal(host, "1234567");
+	fscert_err_clear(&e);
+	assert_int_equal(fscert_parse_hostport("12345678:80", host,
+	    sizeof(host), &port, &e), -1);
+	fscert_err_clear(&e);
+	assert_int_equal(fscert_parse_hostport("[1234:5678::]:80", host,
+	    sizeof(host), &port, &e), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(bodies_are_verbatim),
+		cmocka_unit_test(running_with_urls),
+		cmocka_unit_test(running_with_calls_in_use),
+		cmocka_unit_test(down_without_urls),
+		cmocka_unit_test(bind_urls),
+		cmocka_unit_test(in_use_missing_or_odd),
+		cmocka_unit_test(aliases_and_gateways_skipped),
+		cmocka_unit_test(many_profiles_capped),
+		cmocka_unit_test(long_names_truncated_not_overflowed),
+		cmocka_unit_test(not_jsonstatus),
+		cmocka_unit_test(hostport_ok),
+		cmocka_unit_test(hostport_bad),
+		cmocka_unit_test(hostport_host_too_long),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
