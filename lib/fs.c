@@ -187,6 +187,23 @@ fail:
 }
 
 int
+fs_replace(int dirfd, const char *dirname, const char *name, mode_t mode,
+    uid_t uid, gid_t gid, const void *data, size_t len, struct fscert_err *err)
+{
+	char tmp[NAME_MAX + 1];
+
+	if (fs_write_temp(dirfd, dirname, name, mode, uid, gid, data, len, tmp,
+		sizeof(tmp), err) == -1)
+		return -1;
+	if (renameat(dirfd, tmp, dirfd, name) == -1) {
+		fscert_err_sys(err, FSCERT_EIO, "%s/%s: rename", dirname, name);
+		(void)unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	return 0;
+}
+
+int
 fs_is_temp(const char *name)
 {
 	size_t n = strlen(name), i;

@@ -258,7 +258,7 @@ backup(int dirfd, int sfd, const char *dirname, struct fscert_err *err)
 {
 	struct fscert_buf cur[FSCERT_OUT__MAX];
 	struct stat st[FSCERT_OUT__MAX];
-	char tmp[NAME_MAX + 1], what[PATH_MAX];
+	char what[PATH_MAX];
 	int i, pfd = -1, rc = -1;
 
 	memset(cur, 0, sizeof(cur));
@@ -284,16 +284,10 @@ backup(int dirfd, int sfd, const char *dirname, struct fscert_err *err)
 	(void)snprintf(
 	    what, sizeof(what), "%s/%s/prev", dirname, FSCERT_STATE_DIR);
 	for (i = 0; i < FSCERT_OUT__MAX; i++) {
-		if (fs_write_temp(pfd, what, fscert_out_name(i),
+		if (fs_replace(pfd, what, fscert_out_name(i),
 			st[i].st_mode & 07777, st[i].st_uid, st[i].st_gid,
-			cur[i].data, cur[i].len, tmp, sizeof(tmp), err) == -1)
+			cur[i].data, cur[i].len, err) == -1)
 			goto out;
-		if (renameat(pfd, tmp, pfd, fscert_out_name(i)) == -1) {
-			fscert_err_sys(err, FSCERT_EIO, "%s/%s: rename", what,
-			    fscert_out_name(i));
-			(void)unlinkat(pfd, tmp, 0);
-			goto out;
-		}
 	}
 	if (fsync(pfd) == -1) {
 		fscert_err_sys(err, FSCERT_EIO, "%s: fsync", what);
@@ -348,7 +342,6 @@ replace(int dirfd, const char *dirname, const struct fscert_bundle *b,
     const int which[FSCERT_OUT__MAX], const struct fscert_install_opts *o,
     uid_t uid, gid_t gid, struct fscert_err *err)
 {
-	char tmp[NAME_MAX + 1];
 	enum fscert_out f;
 	mode_t mode;
 	int i;
@@ -358,16 +351,9 @@ replace(int dirfd, const char *dirname, const struct fscert_bundle *b,
 		if (!which[f])
 			continue;
 		mode = fscert_out_has_key(f) ? o->key_mode : 0644;
-		if (fs_write_temp(dirfd, dirname, fscert_out_name(f), mode, uid,
-			gid, b->files[f].data, b->files[f].len, tmp,
-			sizeof(tmp), err) == -1)
+		if (fs_replace(dirfd, dirname, fscert_out_name(f), mode, uid,
+			gid, b->files[f].data, b->files[f].len, err) == -1)
 			return -1;
-		if (renameat(dirfd, tmp, dirfd, fscert_out_name(f)) == -1) {
-			fscert_err_sys(err, FSCERT_EIO, "%s/%s: rename",
-			    dirname, fscert_out_name(f));
-			(void)unlinkat(dirfd, tmp, 0);
-			return -1;
-		}
 	}
 	if (fsync(dirfd) == -1)
 		return fscert_err_sys(err, FSCERT_EIO, "%s: fsync", dirname);
@@ -443,7 +429,7 @@ fscert_install_rollback(
 {
 	struct fscert_bundle prev;
 	struct stat st[FSCERT_OUT__MAX];
-	char what[PATH_MAX], tmp[NAME_MAX + 1];
+	char what[PATH_MAX];
 	int dfd, pfd = -1, i, rc = -1;
 
 	memset(&prev, 0, sizeof(prev));
@@ -475,17 +461,10 @@ fscert_install_rollback(
 	for (i = 0; i < FSCERT_OUT__MAX; i++) {
 		enum fscert_out f = order[i];
 
-		if (fs_write_temp(dfd, o->cert_dir, fscert_out_name(f),
+		if (fs_replace(dfd, o->cert_dir, fscert_out_name(f),
 			st[f].st_mode & 07777, st[f].st_uid, st[f].st_gid,
-			prev.files[f].data, prev.files[f].len, tmp, sizeof(tmp),
-			err) == -1)
+			prev.files[f].data, prev.files[f].len, err) == -1)
 			goto out;
-		if (renameat(dfd, tmp, dfd, fscert_out_name(f)) == -1) {
-			fscert_err_sys(err, FSCERT_EIO, "%s/%s: rename",
-			    o->cert_dir, fscert_out_name(f));
-			(void)unlinkat(dfd, tmp, 0);
-			goto out;
-		}
 	}
 	if (fsync(dfd) == -1) {
 		fscert_err_sys(err, FSCERT_EIO, "%s: fsync", o->cert_dir);
@@ -521,7 +500,6 @@ fscert_install_file(const char *dir, const char *name, const void *data,
     size_t len, mode_t mode, int dry_run, int *changed, struct fscert_err *err)
 {
 	unsigned char *buf = NULL;
-	char tmp[NAME_MAX + 1];
 	struct stat dst, st;
 	size_t blen = 0;
 
@@ -553,14 +531,8 @@ fscert_install_file(const char *dir, const char *name, const void *data,
 		rc = 0;
 		goto out;
 	}
-	if (fs_write_temp(dfd, dir, name, mode, uid, gid, data, len, tmp,
-		sizeof(tmp), err) == -1)
+	if (fs_replace(dfd, dir, name, mode, uid, gid, data, len, err) == -1)
 		goto out;
-	if (renameat(dfd, tmp, dfd, name) == -1) {
-		fscert_err_sys(err, FSCERT_EIO, "%s/%s: rename", dir, name);
-		(void)unlinkat(dfd, tmp, 0);
-		goto out;
-	}
 	if (fsync(dfd) == -1) {
 		fscert_err_sys(err, FSCERT_EIO, "%s: fsync", dir);
 		goto out;
@@ -579,7 +551,7 @@ int
 fscert_install_set_pending(
     const char *cert_dir, int on, int vars, struct fscert_err *err)
 {
-	char what[PATH_MAX], tmp[NAME_MAX + 1];
+	char what[PATH_MAX];
 	const char *text = vars ? "vars=1\n" : "vars=0\n";
 	int dfd, sfd = -1, rc = -1;
 
@@ -595,15 +567,9 @@ fscert_install_set_pending(
 			goto out;
 		}
 	} else {
-		if (fs_write_temp(sfd, what, "pending", 0600, (uid_t)-1,
-			(gid_t)-1, text, strlen(text), tmp, sizeof(tmp),
-			err) == -1)
+		if (fs_replace(sfd, what, "pending", 0600, (uid_t)-1, (gid_t)-1,
+			text, strlen(text), err) == -1)
 			goto out;
-		if (renameat(sfd, tmp, sfd, "pending") == -1) {
-			fscert_err_sys(err, FSCERT_EIO, "%s/pending", what);
-			(void)unlinkat(sfd, tmp, 0);
-			goto out;
-		}
 	}
 	(void)fsync(sfd);
 	rc = 0;

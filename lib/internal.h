@@ -29,6 +29,14 @@ int fs_write_temp(int dirfd, const char *dirname, const char *final,
     mode_t mode, uid_t uid, gid_t gid, const void *data, size_t len, char *tmp,
     size_t tmplen, struct fscert_err *err);
 
+/*
+ * Replace dirfd's file name by len bytes of data with exactly mode and
+ * uid:gid, by fs_write_temp and a rename; the directory is not fsync'ed
+ * (the caller does, once for a set).  On failure no temp file is left.
+ */
+int fs_replace(int dirfd, const char *dirname, const char *name, mode_t mode,
+    uid_t uid, gid_t gid, const void *data, size_t len, struct fscert_err *err);
+
 /* Is name one of our temp files (".X.XXXXXXXXXXXX.tmp")? */
 int fs_is_temp(const char *name);
 
