@@ -45,8 +45,6 @@ vset(struct fscert_err *err, enum fscert_code code, const char *fmt, va_list ap)
 	if (err == NULL || err->code != FSCERT_OK)
 		return;
 	err->code = code;
-	/* The caller ran va_start; the analyzer loses it via va_list. */
-	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized) */
 	(void)vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 }
 

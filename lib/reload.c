@@ -95,8 +95,6 @@ step(struct fscert_reload_result *r, long since, int ok, const char *what,
 	s->ms = conn_now_ms() - since;
 	s->ok = ok;
 	va_start(ap, fmt);
-	/* The caller ran va_start; the analyzer loses it via va_list. */
-	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized) */
 	(void)vsnprintf(s->detail, sizeof(s->detail), fmt, ap);
 	va_end(ap);
 }

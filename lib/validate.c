@@ -146,8 +146,6 @@ fscert_report_add(struct fscert_report *r, enum fscert_rule rule,
 	f->sev = sev;
 	f->refuse = refuse;
 	va_start(ap, fmt);
-	/* The caller ran va_start; the analyzer loses it via va_list. */
-	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized) */
 	(void)vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
 	va_end(ap);
 	if (sev > r->worst)
