@@ -290,6 +290,36 @@ take_cert(struct fscert_pem *p, const char *name, const unsigned char *der,
 }
 
 /*
+ * Keep a DH PARAMETERS block to carry over into agent.pem, re-encoded
+ * from its DER: the text as read may hold what the reader tolerates
+ * (CR, a NUL byte, odd line lengths) but should not be written back.
+ */
+static int
+take_dh(struct fscert_pem *p, const unsigned char *der, long len,
+    struct fscert_err *err)
+{
+	BIO *bio;
+	char *data;
+	long n;
+
+	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
+	    !PEM_write_bio(bio, "DH PARAMETERS", "", der, len) ||
+	    (n = BIO_get_mem_data(bio, &data)) <= 0) {
+		BIO_free(bio);
+		return fscert_err_ssl(err, "DH PARAMETERS block");
+	}
+	free(p->dhparams);
+	if ((p->dhparams = malloc((size_t)n + 1)) == NULL) {
+		BIO_free(bio);
+		return fscert_err_sys(err, FSCERT_ENOMEM, "out of memory");
+	}
+	memcpy(p->dhparams, data, (size_t)n);
+	p->dhparams[n] = '\0';
+	BIO_free(bio);
+	return 0;
+}
+
+/*
  * Decode one block [s, e) (e just past the END line) whose label is
  * label, and store what it holds in p.
  */
@@ -335,16 +365,9 @@ take_block(struct fscert_pem *p, const char *name, const char *label,
 	    strcmp(label, "RSA PRIVATE KEY") == 0 ||
 	    strcmp(label, "EC PRIVATE KEY") == 0)
 		rc = take_key(p, name, label, der, len, err);
-	else if (strcmp(label, "DH PARAMETERS") == 0) {
-		free(p->dhparams);
-		if ((p->dhparams = malloc((size_t)(e - s) + 1)) == NULL) {
-			fscert_err_sys(err, FSCERT_ENOMEM, "out of memory");
-			goto out;
-		}
-		memcpy(p->dhparams, s, (size_t)(e - s));
-		p->dhparams[e - s] = '\0';
-		rc = 0;
-	} else
+	else if (strcmp(label, "DH PARAMETERS") == 0)
+		rc = take_dh(p, der, len, err);
+	else
 		rc = 0; /* EC PARAMETERS, CSRs, ...: not ours, ignored */
 	if (rc == -1 && err != NULL && err->code == FSCERT_ECRYPTO)
 		err->code = FSCERT_EPARSE;

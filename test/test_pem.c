@@ -292,19 +292,17 @@ comments_between_blocks(void **state)
 	free(t);
 }
 
-static void
-dhparams_kept(void **state)
+/* A "DH PARAMETERS" block as openssl writes it (ffdhe2048). */
+static char *
+dh_text(void)
 {
-	struct fscert_err	 e;
-	struct fscert_pem	*p;
 	EVP_PKEY_CTX		*c;
 	EVP_PKEY		*dh = NULL;
 	OSSL_PARAM		 params[2];
 	BIO			*b;
-	char			*data, *dhtext, *t, *c2, *k;
+	char			*data, *dhtext;
 	long			 n;
 
-	(void)state;
 	c = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL);
 	assert_non_null(c);
 	assert_int_equal(EVP_PKEY_paramgen_init(c), 1);
@@ -321,7 +319,18 @@ dhparams_kept(void **state)
 	EVP_PKEY_free(dh);
 	EVP_PKEY_CTX_free(c);
 	assert_non_null(strstr(dhtext, "-----BEGIN DH PARAMETERS-----"));
+	return dhtext;
+}
 
+static void
+dhparams_kept(void **state)
+{
+	struct fscert_err	 e;
+	struct fscert_pem	*p;
+	char			*dhtext, *t, *c2, *k;
+
+	(void)state;
+	dhtext = dh_text();
 	c2 = fx_pem_certs(ec.leaf, (X509 *)NULL);
 	k = fx_pem_key(ec.leaf_key, FX_KEY_PKCS8);
 	t = fx_cat(c2, k, dhtext, (char *)NULL);
@@ -341,6 +350,48 @@ dhparams_kept(void **state)
 	fscert_pem_free(p);
 	free(dhtext);
 	free(t);
+}
+
+/*
+ * Regression (fuzz_pem): the block is carried into agent.pem, so it is
+ * kept re-encoded from its DER, not as read: base64 lines of another
+ * length, CR LF ends (anything the reader tolerates) are not written
+ * back.  Here the body is re-wrapped at 76 columns with CR LF.
+ */
+static void
+dhparams_reencoded(void **state)
+{
+	struct fscert_err	 e;
+	struct fscert_pem	*p;
+	char			*dhtext, *crlf, *q;
+	const char		*s;
+	int			 col;
+
+	(void)state;
+	dhtext = dh_text();
+	crlf = calloc(2 * strlen(dhtext) + 1, 1);
+	assert_non_null(crlf);
+	s = strchr(dhtext, '\n') + 1; /* past the BEGIN line */
+	q = crlf + sprintf(crlf, "-----BEGIN DH PARAMETERS-----\r\n");
+	for (col = 0; *s != '-'; s++) {
+		if (*s == '\n')
+			continue;
+		*q++ = *s;
+		if (++col % 76 == 0) {
+			*q++ = '\r';
+			*q++ = '\n';
+		}
+	}
+	q += sprintf(q, "\r\n-----END DH PARAMETERS-----\r\n");
+	p = parse_str("agent.pem", crlf, &e);
+	if (p == NULL)
+		fail_msg("CR LF DH PARAMETERS refused: %s", e.msg);
+	assert_non_null(p->dhparams);
+	assert_null(strchr(p->dhparams, '\r'));
+	assert_string_equal(p->dhparams, dhtext);
+	fscert_pem_free(p);
+	free(crlf);
+	free(dhtext);
 }
 
 static void
@@ -755,6 +806,7 @@ main(void)
 		cmocka_unit_test(text_dump_accepted),
 		cmocka_unit_test(comments_between_blocks),
 		cmocka_unit_test(dhparams_kept),
+		cmocka_unit_test(dhparams_reencoded),
 		cmocka_unit_test(der_cert_detected),
 		cmocka_unit_test(der_key_detected),
 		cmocka_unit_test(text_without_block_is_a_parse_error),
