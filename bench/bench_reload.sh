@@ -25,11 +25,13 @@
 # per port precedes the timing in both (a) and (b).
 #
 # Environment: BENCH_RUNS (default 10 per mode and side).  Needs openssl
-# and python3.  BENCH_KEEP=1 keeps the scratch directory.
+# and python3.  BENCH_KEEP=1 keeps the scratch directory.  The PKI and
+# the scratch dir: test/lib.sh.
 set -eu
+# shellcheck source=test/lib.sh
+. "$(dirname "$0")/../test/lib.sh"
 
-usage() { echo "usage: bench/bench_reload.sh BUILD_DIR [FSMOCK]" >&2; exit 2; }
-if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
+need_args $# 1 2 "BUILD_DIR [FSMOCK]"
 build=$(cd "$1" && pwd)
 fscert=$build/fscert
 fsmock=${2:-$build/test/fsmock}
@@ -42,75 +44,27 @@ for t in openssl python3; do
 done
 runs=${BENCH_RUNS:-10}
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/fscert-bench-reload.XXXXXX")
-cleanup() {
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		echo "bench: files kept in $work" >&2
-	else
-		rm -rf "$work"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+scratch_init BENCH_KEEP bench-reload
+work=$T
 cd "$work"
 
 # A Let's Encrypt-like PKI (RSA 2048 root, intermediate, two leaves) and
 # two certbot lineages in the live -> ../../archive layout.
 host=sip.example.test
-q() { "$@" >/dev/null 2>&1; }
-cat >ext.cnf <<'EOF'
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = unused
-[root]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[int]
-basicConstraints = critical,CA:TRUE,pathlen:0
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-[leaf]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature,keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:sip.example.test
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EOF
 for k in root int X Y; do
-	q openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out $k.key &
+	pki_key $k.key &
 done
 wait
-q openssl req -x509 -new -key root.key -subj /CN=bench-root -days 3650 \
-    -config ext.cnf -extensions root -out root.pem
-q openssl req -new -key int.key -subj /CN=bench-int -config ext.cnf -out int.csr
-q openssl x509 -req -in int.csr -CA root.pem -CAkey root.key -set_serial 7 \
-    -days 1000 -extfile ext.cnf -extensions int -out int.pem
+pki_make . bench $host serverAuth || die "bench: cannot make the CA"
 : >empty.conf
 for l in X Y; do
-	q openssl req -new -key $l.key -subj "/OU=$l/CN=$host" -config ext.cnf \
-	    -out $l.csr
-	q openssl x509 -req -in $l.csr -CA int.pem -CAkey int.key \
-	    -set_serial "0x$(openssl rand -hex 8)" -days 90 -extfile ext.cnf \
-	    -extensions leaf -out $l.pem
-	a=le-$l/archive/$host
-	v=le-$l/live/$host
-	mkdir -p $a $v
-	cp $l.pem $a/cert1.pem
-	cp int.pem $a/chain1.pem
-	cat $l.pem int.pem >$a/fullchain1.pem
-	install -m 600 $l.key $a/privkey1.pem
-	for f in cert chain fullchain privkey; do
-		ln -s ../../archive/$host/${f}1.pem $v/$f.pem
-	done
+	{ pki_leaf . $l.key $l.pem "/OU=$l/CN=$host" &&
+	    lineage_make le-$l $host $l.pem $l.key int.pem; } ||
+	    die "bench: cannot make lineage $l"
 	# What deploy installs, for the by-hand side.
 	mkdir -p bundle-$l
 	"$fscert" -c empty.conf -q bundle --ca-file root.pem --host $host \
-	    "$PWD/$v" -o bundle-$l >/dev/null
+	    "$PWD/le-$l/live/$host" -o bundle-$l >/dev/null
 done
 
 FSCERT=$fscert FSMOCK=$fsmock RUNS=$runs HOST=$host WORK=$work \

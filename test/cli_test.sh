@@ -14,35 +14,16 @@
 
 set -u
 
-if [ $# -ne 1 ]; then
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-fi
+# shellcheck source=test/lib.sh
+. "$(dirname "$0")/lib.sh"
+need_args $# 1 1 BUILD_DIR
 FSCERT=$1/fscert
-if [ ! -x "$FSCERT" ]; then
-	echo "Bail out! no executable '$FSCERT'" >&2
-	exit 1
-fi
-for tool in openssl faketime python3 timeout sha256sum stat; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "Bail out! '$tool' is needed" >&2
-		exit 1
-	fi
-done
+need_exec "$FSCERT"
+need_tools openssl faketime python3 timeout sha256sum stat
 
 umask 022
-T=$(mktemp -d) || exit 1
-# Messages carry resolved paths: resolve the scratch dir once, too.
-T=$(cd "$T" && pwd -P) || exit 1
-cleanup() {
-	if [ "${FSCERT_TEST_KEEP:-}" = 1 ]; then
-		echo "# kept $T"
-	else
-		rm -rf "$T"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+# Messages carry resolved paths: so is the scratch dir $T.
+scratch_init FSCERT_TEST_KEEP cli
 
 HOST=sip.example.test
 NAME=$HOST
@@ -51,97 +32,41 @@ ERR=$T/stderr
 
 # ---------------------------------------------------------------- fixtures
 
-die() {
-	echo "Bail out! $*" >&2
-	exit 1
-}
-
-cat >"$T/openssl.cnf" <<'EOF'
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = unused
-[v3_root]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[v3_int]
-basicConstraints = critical,CA:TRUE,pathlen:0
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-[v3_leaf]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature,keyEncipherment
-extendedKeyUsage = serverAuth,clientAuth
-subjectAltName = DNS:sip.example.test
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EOF
-CNF=$T/openssl.cnf
 F=$T/fixtures
 mkdir "$F" || exit 1
 
 rsakey() {	# OUT [BITS]
-	openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:${2:-2048}" \
-	    -out "$1" 2>/dev/null || die "genpkey RSA $1"
+	pki_key "$1" rsa "${2:-2048}" || die "genpkey RSA $1"
 }
 eckey() {	# OUT
-	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-	    -out "$1" 2>/dev/null || die "genpkey EC $1"
-}
-serial() {
-	echo "0x$(openssl rand -hex 8)"
+	pki_key "$1" ec || die "genpkey EC $1"
 }
 
 # Root and intermediate were made 400 days ago, for 10 years, so that a
 # leaf issued "in the past" (faketime) has a chain valid at that time too.
 mkca() {	# DIR CN
-	rsakey "$1/root.key"
-	faketime -f -400d openssl req -x509 -new -key "$1/root.key" \
-	    -subj "/CN=$2 root" -days 3650 -sha256 -config "$CNF" \
-	    -extensions v3_root -set_serial "$(serial)" \
-	    -out "$1/root.pem" || die "root $1"
-	rsakey "$1/int.key"
-	openssl req -new -key "$1/int.key" -subj "/CN=$2 intermediate" \
-	    -config "$CNF" -out "$1/int.csr" || die "int csr $1"
-	faketime -f -400d openssl x509 -req -in "$1/int.csr" \
-	    -CA "$1/root.pem" -CAkey "$1/root.key" -set_serial "$(serial)" \
-	    -days 3650 -sha256 -extfile "$CNF" -extensions v3_int \
-	    -out "$1/int.pem" 2>/dev/null || die "int $1"
+	PKI_FAKETIME=-400d
+	pki_make "$1" "$2" "$HOST" || die "CA $1"
+	PKI_FAKETIME=
 }
 
 # leaf KEY OUT [DAYS [FAKETIME-OFFSET [DIGEST]]]: a leaf for $HOST issued
 # by the fixture intermediate.
 leaf() {
-	openssl req -new -key "$1" -subj "/CN=$HOST" -config "$CNF" \
-	    -out "$2.csr" || die "csr $2"
-	faketime -f "${4:-+0}" openssl x509 -req -in "$2.csr" \
-	    -CA "$F/int.pem" -CAkey "$F/int.key" -set_serial "$(serial)" \
-	    -days "${3:-90}" "-${5:-sha256}" -extfile "$CNF" \
-	    -extensions v3_leaf -out "$2" 2>/dev/null || die "leaf $2"
+	PKI_FAKETIME=${4:-+0}
+	pki_leaf "$F" "$1" "$2" "/CN=$HOST" int "${3:-90}" "${5:-sha256}" ||
+	    die "leaf $2"
+	PKI_FAKETIME=
 }
 
 # lineage CFG CERT KEY [CHAIN]: a certbot config dir at CFG holding one
 # lineage $NAME; prints nothing.
 lineage() {
-	a=$1/archive/$NAME
-	l=$1/live/$NAME
-	mkdir -p "$a" "$l" || die "mkdir $1"
-	chmod 700 "$1/archive"
-	cp "$2" "$a/cert1.pem"
-	cp "${4:-$F/int.pem}" "$a/chain1.pem"
-	cat "$2" "${4:-$F/int.pem}" >"$a/fullchain1.pem"
-	cp "$3" "$a/privkey1.pem"
-	chmod 600 "$a/privkey1.pem"
-	for f in cert chain fullchain privkey; do
-		ln -s "../../archive/$NAME/${f}1.pem" "$l/$f.pem"
-	done
+	lineage_make "$1" "$NAME" "$2" "$3" "${4:-$F/int.pem}" ||
+	    die "lineage $1"
 }
 
 mkca "$F" "fscert test"
-mkdir "$F/other" || exit 1
 mkca "$F/other" "fscert other"
 ROOT=$F/root.pem
 
@@ -211,8 +136,6 @@ GOOD=$C/good/live/$NAME
 
 # ------------------------------------------------------------- harness
 
-npass=0
-nfail=0
 name=
 why=
 rc=
@@ -269,14 +192,10 @@ EOF
 }
 end() {
 	if [ -z "$why" ]; then
-		npass=$((npass + 1))
-		echo "ok - $name"
+		ok "$name"
 		return
 	fi
-	nfail=$((nfail + 1))
-	echo "not ok - $name"
-	echo "#   $why"
-	echo "#   command: fscert $last"
+	not_ok "$name" "$why" "command: fscert $last"
 	sed 's/^/#   stdout: /' "$OUT"
 	sed 's/^/#   stderr: /' "$ERR"
 }
@@ -728,5 +647,4 @@ expect_rc 2
 expect_out "wss.pem" "$TS: CRITICAL"
 end
 
-echo "$npass passed, $nfail failed"
-[ "$nfail" -eq 0 ]
+summary

@@ -26,14 +26,11 @@
 
 set -u
 
-if [ $# -ne 1 ]; then
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-fi
-FSCERT=$1/fscert
-[ -x "$FSCERT" ] || { echo "Bail out! no executable '$FSCERT'" >&2; exit 1; }
 # shellcheck source=test/deploy_lib.sh
 . "$(dirname "$0")/deploy_lib.sh"
+need_args $# 1 1 BUILD_DIR
+FSCERT=$1/fscert
+need_exec "$FSCERT"
 need_tools openssl cmp find stat sleep
 
 ROUNDS=${FSCERT_CONC_ROUNDS:-10}

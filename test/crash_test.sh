@@ -53,14 +53,11 @@
 
 set -u
 
-if [ $# -ne 1 ]; then
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-fi
-FSCERT=$1/fscert
-[ -x "$FSCERT" ] || { echo "Bail out! no executable '$FSCERT'" >&2; exit 1; }
 # shellcheck source=test/deploy_lib.sh
 . "$(dirname "$0")/deploy_lib.sh"
+need_args $# 1 1 BUILD_DIR
+FSCERT=$1/fscert
+need_exec "$FSCERT"
 if ! command -v strace >/dev/null 2>&1; then
 	echo "# skip: strace is needed"
 	exit 77

@@ -1,9 +1,10 @@
 # shellcheck shell=sh
 # deploy_lib.sh: sourced by crash_test.sh, concurrency_test.sh and
-# modes_test.sh.  Scratch dir, two certbot lineages A and B for the same
-# host made with the openssl command line tool, the reference bundles a
-# clean install of each produces, checks of an installed cert dir, and
-# the "ok / not ok" harness.
+# modes_test.sh, after lib.sh (sourced here: die, need_tools, the "ok /
+# not ok" harness, the PKI).  Scratch dir, two certbot lineages A and B
+# for the same host made with the openssl command line tool, the
+# reference bundles a clean install of each produces, checks of an
+# installed cert dir.
 #
 #   $T/pki/root.pem                       one root (the --ca-file)
 #   $T/pki/{intA,intB}.pem                one intermediate per lineage
@@ -17,141 +18,45 @@
 # The caller sets FSCERT (the binary) before calling setup_scratch.
 # Set FSCERT_TEST_KEEP=1 to keep the scratch directory.
 
+# shellcheck source=test/lib.sh
+. "$(dirname "$0")/lib.sh"
+
 HOST=sip.example.test
 NAME=$HOST
 FILES="agent.pem cafile.pem wss.pem"
-
-npass=0
-nfail=0
-
-die() {
-	echo "Bail out! $*" >&2
-	exit 1
-}
-
-need_tools() {
-	for tool in "$@"; do
-		command -v "$tool" >/dev/null 2>&1 ||
-		    die "'$tool' is needed"
-	done
-}
-
-# ok NAME / not_ok NAME WHY...: one result line.
-ok() {
-	npass=$((npass + 1))
-	printf 'ok - %s\n' "$1"
-}
-not_ok() {
-	nfail=$((nfail + 1))
-	printf 'not ok - %s\n' "$1"
-	shift
-	for _w in "$@"; do
-		printf '%s\n' "$_w" | sed 's/^/#   /'
-	done
-}
-summary() {
-	echo "$npass passed, $nfail failed"
-	[ "$nfail" -eq 0 ]
-}
 
 # setup_scratch: $T, removed at exit; a copy of $FSCERT in it, so that a
 # rebuild of the build dir during the test does not change the binary
 # under test (or make it briefly unexecutable).
 setup_scratch() {
 	umask 022
-	T=$(mktemp -d) || exit 1
-	T=$(cd "$T" && pwd -P) || exit 1
-	trap scratch_cleanup EXIT
-	trap 'exit 1' HUP INT TERM
+	scratch_init FSCERT_TEST_KEEP deploy
 	cp "$FSCERT" "$T/fscert" || die "copy $FSCERT"
 	FSCERT=$T/fscert
-}
-scratch_cleanup() {
-	if [ "${FSCERT_TEST_KEEP:-}" = 1 ]; then
-		echo "# kept $T"
-	else
-		rm -rf "$T"
-	fi
 }
 
 # ---------------------------------------------------------------- fixtures
 
+# make_pki: one root, and per lineage (A, B) an intermediate, a leaf for
+# $HOST and the lineage in $T/A, $T/B.
 make_pki() {
 	P=$T/pki
 	mkdir -p "$P" || exit 1
-	cat >"$P/openssl.cnf" <<'EOF'
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = unused
-[v3_root]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[v3_int]
-basicConstraints = critical,CA:TRUE,pathlen:0
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-[v3_leaf]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature,keyEncipherment
-extendedKeyUsage = serverAuth,clientAuth
-subjectAltName = DNS:sip.example.test
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EOF
-	_cnf=$P/openssl.cnf
-	genkey "$P/root.key"
-	openssl req -x509 -new -key "$P/root.key" -subj "/CN=fscert deploy root" \
-	    -days 3650 -sha256 -config "$_cnf" -extensions v3_root \
-	    -set_serial "0x$(openssl rand -hex 8)" -out "$P/root.pem" ||
-	    die "root"
+	pki_cnf "$P/openssl.cnf" "$HOST" || die "openssl.cnf"
+	pki_root "$P" "/CN=fscert deploy root" || die "root"
 	ROOT=$P/root.pem
 	for _l in A B; do
-		genkey "$P/int$_l.key"
-		openssl req -new -key "$P/int$_l.key" \
-		    -subj "/CN=fscert deploy intermediate $_l" -config "$_cnf" \
-		    -out "$P/int$_l.csr" || die "int$_l csr"
-		openssl x509 -req -in "$P/int$_l.csr" -CA "$P/root.pem" \
-		    -CAkey "$P/root.key" -set_serial "0x$(openssl rand -hex 8)" \
-		    -days 3000 -sha256 -extfile "$_cnf" -extensions v3_int \
-		    -out "$P/int$_l.pem" 2>/dev/null || die "int$_l"
-		genkey "$P/leaf$_l.key"
-		openssl req -new -key "$P/leaf$_l.key" -subj "/CN=$HOST" \
-		    -config "$_cnf" -out "$P/leaf$_l.csr" || die "leaf$_l csr"
-		openssl x509 -req -in "$P/leaf$_l.csr" -CA "$P/int$_l.pem" \
-		    -CAkey "$P/int$_l.key" -set_serial "0x$(openssl rand -hex 8)" \
-		    -days 90 -sha256 -extfile "$_cnf" -extensions v3_leaf \
-		    -out "$P/leaf$_l.pem" 2>/dev/null || die "leaf$_l"
-		lineage "$T/$_l" "$P/leaf$_l.pem" "$P/int$_l.pem" "$P/leaf$_l.key"
+		pki_int "$P" "int$_l" "/CN=fscert deploy intermediate $_l" 3000 ||
+		    die "int$_l"
+		pki_leaf "$P" "$P/leaf$_l.key" "$P/leaf$_l.pem" "/CN=$HOST" \
+		    "int$_l" || die "leaf$_l"
+		lineage_make "$T/$_l" "$NAME" "$P/leaf$_l.pem" "$P/leaf$_l.key" \
+		    "$P/int$_l.pem" || die "lineage $_l"
 	done
 	# shellcheck disable=SC2034 # used by the scripts that source this
 	LIVE_A=$T/A/live/$NAME
 	# shellcheck disable=SC2034
 	LIVE_B=$T/B/live/$NAME
-}
-
-genkey() {
-	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
-	    -out "$1" 2>/dev/null || die "genpkey $1"
-}
-
-# lineage CFG CERT CHAIN KEY: certbot's layout of lineage $NAME in CFG.
-lineage() {
-	_a=$1/archive/$NAME
-	_l=$1/live/$NAME
-	mkdir -p "$_a" "$_l" || die "mkdir $1"
-	chmod 700 "$1/archive"
-	cp "$2" "$_a/cert1.pem"
-	cp "$3" "$_a/chain1.pem"
-	cat "$2" "$3" >"$_a/fullchain1.pem"
-	cp "$4" "$_a/privkey1.pem"
-	chmod 600 "$_a/privkey1.pem"
-	for _f in cert chain fullchain privkey; do
-		ln -s "../../archive/$NAME/${_f}1.pem" "$_l/$_f.pem" || die "ln"
-	done
 }
 
 # deploy LIVE CERTDIR [ARG...]: the deploy under test, with an empty

@@ -15,55 +15,24 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=../scripts/pebble-env.sh
 . "$here/../scripts/pebble-env.sh"
+# shellcheck source=test/lib.sh
+. "$here/lib.sh"
 
-if [ $# -ne 1 ]; then
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-fi
+need_args $# 1 1 BUILD_DIR
 build=$(cd "$1" 2>/dev/null && pwd) || build=$1
 FSCERT=$build/fscert
 
-for tool in pebble pebble-challtestsrv certbot openssl python3; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "e2e_certbot: SKIP: '$tool' not installed (Debian: apt-get install pebble certbot openssl python3)" >&2
-		exit 77
-	fi
-done
+skip_without e2e_certbot "Debian: apt-get install pebble certbot openssl python3" \
+	pebble pebble-challtestsrv certbot openssl python3
 
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/fscert-e2e.XXXXXX")
-pass=0
-fail=0
-
-# shellcheck disable=SC2317 # called from the EXIT trap
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	pebble_stop
-	if [ "${FSCERT_E2E_KEEP:-0}" = 1 ]; then
-		echo "e2e_certbot: kept $scratch" >&2
-	else
-		rm -rf "$scratch"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-ok() {
-	pass=$((pass + 1))
-	echo "ok $((pass + fail)) - $*"
-}
-
-nok() {
-	fail=$((fail + 1))
-	echo "not ok $((pass + fail)) - $*"
-}
+# The scratch dir; at exit pebble stops first.
+scratch_init FSCERT_E2E_KEEP e2e pebble_stop
+scratch=$T
+harness numbered
 
 # finish - the summary line, and the exit status.
 finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" = 0 ] && exit 0
+	if summary; then exit 0; fi
 	exit 1
 }
 
@@ -72,7 +41,7 @@ expect() {
 	if [ "$2" = "$3" ]; then
 		ok "$1"
 	else
-		nok "$1"
+		not_ok "$1"
 		printf '#   expected: %s\n#   got:      %s\n' "$2" "$3"
 	fi
 }
@@ -84,7 +53,7 @@ setup() {
 	if "$@"; then
 		ok "$desc"
 	else
-		nok "$desc"
+		not_ok "$desc"
 		finish
 	fi
 }
@@ -119,7 +88,7 @@ expect_rc() {
 	if [ "$rc" = "$2" ]; then
 		ok "$1"
 	else
-		nok "$1"
+		not_ok "$1"
 		echo "#   expected exit $2, got $rc"
 		show "$3"
 	fi
@@ -189,7 +158,7 @@ for name in "$ECDSA" "$RSA"; do
 	if [ "$(fp_hex "$arch/cert1.pem")" != "$(fp_hex "$arch/cert2.pem")" ]; then
 		ok "$name: cert2.pem is a new certificate"
 	else
-		nok "$name: cert2.pem is a new certificate"
+		not_ok "$name: cert2.pem is a new certificate"
 	fi
 	expect "$name: chain2.pem is pebble's intermediates/0" \
 		"$(fps "$PEBBLE_INTERMEDIATE_PEM")" "$(fps "$arch/chain2.pem")"
@@ -204,7 +173,7 @@ echo "# pebble + certbot: $(($(date +%s) - t0))s"
 
 # --- fscert ------------------------------------------------------------------
 if [ ! -x "$FSCERT" ]; then
-	nok "fscert binary exists: $FSCERT"
+	not_ok "fscert binary exists: $FSCERT"
 	finish
 fi
 
@@ -228,7 +197,7 @@ for name in "$ECDSA" "$RSA"; do
 	if python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$j" 2>/dev/null; then
 		ok "$name: fscert check --json prints valid JSON"
 	else
-		nok "$name: fscert check --json prints valid JSON"
+		not_ok "$name: fscert check --json prints valid JSON"
 		show "json-$name"
 	fi
 	expect "$name: --json finding rules are exactly $want_rules" "$want_rules" \
@@ -271,7 +240,7 @@ for name in "$ECDSA" "$RSA"; do
 		if grep -q '^fscert: warning: ' "$scratch/bundle-$name.err"; then
 			ok "$name: bundle prints the ECDSA warning as 'fscert: warning: ...' on stderr"
 		else
-			nok "$name: bundle prints the ECDSA warning as 'fscert: warning: ...' on stderr"
+			not_ok "$name: bundle prints the ECDSA warning as 'fscert: warning: ...' on stderr"
 			show "bundle-$name"
 		fi
 	fi

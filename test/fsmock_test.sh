@@ -15,55 +15,22 @@
 
 set -u
 
-if [ $# -ne 1 ]; then
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-fi
+# shellcheck source=test/lib.sh
+. "$(dirname "$0")/lib.sh"
+need_args $# 1 1 BUILD_DIR
 FSMOCK=$1/fsmock
-if [ ! -x "$FSMOCK" ]; then
-	echo "Bail out! no executable '$FSMOCK'" >&2
-	exit 1
-fi
-for tool in openssl python3 timeout; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "Bail out! '$tool' is needed" >&2
-		exit 1
-	fi
-done
+need_exec "$FSMOCK"
+need_tools openssl python3 timeout
 
-umask 022
-T=$(mktemp -d) || exit 1
-T=$(cd "$T" && pwd -P) || exit 1
+# At exit: every fsmock started.
 PIDS=
-cleanup() {
+stop_mocks() {
 	for p in $PIDS; do
 		kill "$p" 2>/dev/null
 	done
-	if [ "${FSCERT_TEST_KEEP:-}" = 1 ]; then
-		echo "# kept $T"
-	else
-		rm -rf "$T"
-	fi
 }
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-
-die() {
-	echo "Bail out! $*" >&2
-	exit 1
-}
-
-PASS=0
-FAIL=0
-ok() {
-	PASS=$((PASS + 1))
-	echo "ok - $1"
-}
-not_ok() {
-	FAIL=$((FAIL + 1))
-	echo "not ok - $1"
-	sed 's/^/# /' "$2"
-}
+umask 022
+scratch_init FSCERT_TEST_KEEP fsmock stop_mocks
 
 # ---------------------------------------------------------------- fixtures
 
@@ -88,15 +55,11 @@ subjectAltName = DNS:localhost, IP:127.0.0.1
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 EOF
-	key() {
-		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-		    -out "$1" 2>/dev/null
-	}
-	key "$d/root.key" &&
+	pki_key "$d/root.key" ec &&
 	openssl req -new -x509 -key "$d/root.key" -out "$d/root.pem" \
 	    -days 30 -subj "/O=fsmock Test/CN=fsmock Test Root CA" \
 	    -config "$d/ext.cnf" -extensions ca 2>/dev/null || return 1
-	key "$d/int.key" &&
+	pki_key "$d/int.key" ec &&
 	openssl req -new -key "$d/int.key" -out "$d/int.csr" \
 	    -subj "/O=fsmock Test/CN=fsmock Test Intermediate CA" \
 	    -config "$d/ext.cnf" 2>/dev/null &&
@@ -104,7 +67,7 @@ EOF
 	    -CAkey "$d/root.key" -set_serial 2 -days 30 -out "$d/int.pem" \
 	    -extfile "$d/ext.cnf" -extensions ca 2>/dev/null || return 1
 	for n in 1 2; do
-		key "$d/leaf-$n.key" &&
+		pki_key "$d/leaf-$n.key" ec &&
 		openssl req -new -key "$d/leaf-$n.key" -out "$d/leaf-$n.csr" \
 		    -subj "/O=fsmock Test/OU=leaf-$n/CN=localhost" \
 		    -config "$d/ext.cnf" 2>/dev/null &&
@@ -151,34 +114,9 @@ start_mock() {
 	CERTS=$T/$name/certs
 	mkdir -p "$STATE" "$CERTS" || die "mkdir $T/$name"
 	install_set "$CERTS" set1 || die "cannot install set1"
-	tries=0
-	while :; do
-		tries=$((tries + 1))
-		[ $tries -le 20 ] || die "no free ports for fsmock"
-		read -r ESL TLS WSS <<EOF
-$(python3 -c 'import random; print(*random.sample(range(30001, 60000, 2), 3))')
-EOF
-		SIP=$((TLS - 1))
-		"$FSMOCK" --esl-port "$ESL" --tls-port "$TLS" \
-		    --wss-port "$WSS" --cert-dir "$CERTS" --state-dir "$STATE" \
-		    --mode "$mode" "$@" >"$T/$name/out" 2>"$T/$name/err" &
-		MOCK=$!
-		i=0
-		while [ $i -lt 100 ]; do
-			grep -q '^fsmock: ready$' "$T/$name/out" && break
-			kill -0 "$MOCK" 2>/dev/null || break
-			sleep 0.05
-			i=$((i + 1))
-		done
-		if grep -q '^fsmock: ready$' "$T/$name/out"; then
-			PIDS="$PIDS $MOCK"
-			break
-		fi
-		kill "$MOCK" 2>/dev/null
-		wait "$MOCK" 2>/dev/null
-		grep -q 'Address already in use' "$T/$name/err" ||
-		    die "fsmock did not start: $(cat "$T/$name/err")"
-	done
+	mock_start "$T/$name" "$mode" "$@" || die "$MOCK_WHY"
+	PIDS="$PIDS $MOCK"
+	SIP=$((TLS - 1))
 	export ESL TLS WSS SIP CERTS STATE MOCK T
 }
 
@@ -366,7 +304,7 @@ py() {
 	if python3 "$T/lib.py" >"$T/case.out" 2>&1; then
 		ok "$1"
 	else
-		not_ok "$1" "$T/case.out"
+		not_ok "$1" "$(cat "$T/case.out")"
 	fi
 }
 
@@ -479,12 +417,12 @@ EOF
 if showcerts "$TLS" leaf-1; then
 	ok "SIP-TLS serves leaf + intermediate (leaf from agent.pem, chain from cafile.pem)"
 else
-	not_ok "SIP-TLS serves leaf + intermediate (leaf from agent.pem, chain from cafile.pem)" "$T/case.out"
+	not_ok "SIP-TLS serves leaf + intermediate (leaf from agent.pem, chain from cafile.pem)" "$(cat "$T/case.out")"
 fi
 if showcerts "$WSS" leaf-1; then
 	ok "WSS serves leaf + intermediate (wss.pem)"
 else
-	not_ok "WSS serves leaf + intermediate (wss.pem)" "$T/case.out"
+	not_ok "WSS serves leaf + intermediate (wss.pem)" "$(cat "$T/case.out")"
 fi
 
 py "1.10 restart: reply, old leaf, refused, new files, RUNNING (05, 06, 07)" <<'EOF'
@@ -542,7 +480,7 @@ if [ $rc -eq 0 ] && [ ! -e "$STATE/pid" ]; then
 	ok "SIGTERM: exit 0, pid file removed"
 else
 	echo "exit status $rc; pid file: $(ls "$STATE")" >"$T/case.out"
-	not_ok "SIGTERM: exit 0, pid file removed" "$T/case.out"
+	not_ok "SIGTERM: exit 0, pid file removed" "$(cat "$T/case.out")"
 fi
 
 # ------------------------------------------------------------ 1.11 (m11)
@@ -552,7 +490,7 @@ if [ "$(cat "$STATE/pid" 2>/dev/null)" = "$MOCK" ]; then
 	ok "pid file"
 else
 	echo "pid file: $(cat "$STATE/pid" 2>&1), pid $MOCK" >"$T/case.out"
-	not_ok "pid file" "$T/case.out"
+	not_ok "pid file" "$(cat "$T/case.out")"
 fi
 
 py "1.11 version, reloadcert reply, sofia status, show calls count (1.11.2-01)" <<'EOF'
@@ -594,12 +532,12 @@ EOF
 if showcerts "$TLS" leaf-2; then
 	ok "after reloadcert SIP-TLS serves the new leaf + intermediate"
 else
-	not_ok "after reloadcert SIP-TLS serves the new leaf + intermediate" "$T/case.out"
+	not_ok "after reloadcert SIP-TLS serves the new leaf + intermediate" "$(cat "$T/case.out")"
 fi
 if showcerts "$WSS" leaf-2; then
 	ok "after reloadcert WSS serves the new leaf + intermediate"
 else
-	not_ok "after reloadcert WSS serves the new leaf + intermediate" "$T/case.out"
+	not_ok "after reloadcert WSS serves the new leaf + intermediate" "$(cat "$T/case.out")"
 fi
 
 py "1.11 reloadcert with broken files (1.11.2-04)" <<'EOF'
@@ -720,5 +658,4 @@ finally:
     os.unlink(os.path.join(STATE, 'fault'))
 EOF
 
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+summary

@@ -33,12 +33,11 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=../scripts/pebble-env.sh
 . "$here/../scripts/pebble-env.sh"
+# shellcheck source=test/lib.sh
+. "$here/lib.sh"
 HOOK=$here/../scripts/certbot-deploy-hook
 
-if [ $# -ne 1 ]; then
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-fi
+need_args $# 1 1 BUILD_DIR
 build=$(cd "$1" 2>/dev/null && pwd) || build=$1
 FSCERT=$build/fscert
 if [ ! -x "$FSCERT" ]; then
@@ -46,49 +45,13 @@ if [ ! -x "$FSCERT" ]; then
 	exit 2
 fi
 
-for tool in pebble pebble-challtestsrv certbot openssl python3; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "hook_test: SKIP: '$tool' not installed (Debian: apt-get install pebble certbot openssl python3)" >&2
-		exit 77
-	fi
-done
+skip_without hook_test "Debian: apt-get install pebble certbot openssl python3" \
+	pebble pebble-challtestsrv certbot openssl python3
 
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/fscert-hook.XXXXXX")
-pass=0
-fail=0
-
-# shellcheck disable=SC2317 # called from the EXIT trap
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	pebble_stop
-	if [ "${FSCERT_HOOK_TEST_KEEP:-0}" = 1 ]; then
-		echo "hook_test: kept $scratch" >&2
-	else
-		rm -rf "$scratch"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-ok() {
-	pass=$((pass + 1))
-	echo "ok $((pass + fail)) - $*"
-}
-
-nok() {
-	fail=$((fail + 1))
-	echo "not ok $((pass + fail)) - $*"
-}
-
-# check DESC CMD... - ok when CMD succeeds.
-check() {
-	local desc=$1
-	shift
-	if "$@"; then ok "$desc"; else nok "$desc"; fi
-}
+# The scratch dir; at exit pebble stops first.
+scratch_init FSCERT_HOOK_TEST_KEEP hook pebble_stop
+scratch=$T
+harness numbered
 
 # run CMD... - run with stdout/stderr in $out/$err, status in $rc.
 run() {
@@ -104,7 +67,7 @@ expect() {
 	if [ "$rc" = "$want" ] && [[ $err == *"$sub"* ]]; then
 		ok "$desc"
 	else
-		nok "$desc (exit $rc, want $want; stderr: $err; wanted: $sub)"
+		not_ok "$desc (exit $rc, want $want; stderr: $err; wanted: $sub)"
 	fi
 }
 
@@ -319,7 +282,7 @@ run "$FSCERT" -c "$conf" deploy --no-reload --target sip
 if [ "$rc" = 0 ] && [[ $out == "sip: installed "* ]]; then
 	ok "first deploy installs (exit 0)"
 else
-	nok "first deploy installs (exit $rc; out: $out; err: $err)"
+	not_ok "first deploy installs (exit $rc; out: $out; err: $err)"
 fi
 check "agent.pem holds cert1" test "$(fp "$fs/tls/agent.pem")" = "$(fp "$archive/cert1.pem")"
 n=$(grep -c 'cmd="include" data="vars_fscert.xml"' "$fs/conf/vars.xml" || :)
@@ -392,7 +355,7 @@ run "$FSCERT" -c "$conf" deploy --no-reload
 if [ "$rc" = 0 ] && [[ $out == *"sip: already current"* ]] && [[ $out == *"pbx: already current"* ]]; then
 	ok "second deploy: exit 0, already current"
 else
-	nok "second deploy: exit 0, already current (exit $rc; out: $out; err: $err)"
+	not_ok "second deploy: exit 0, already current (exit $rc; out: $out; err: $err)"
 fi
 after=$(stamp "$fs/tls" agent.pem cafile.pem wss.pem; stamp "$fs/conf" vars.xml vars_fscert.xml vars.xml.fscert-bak)
 check "second deploy left inodes and mtimes alone" test "$before" = "$after"
@@ -420,7 +383,7 @@ badvars() {
 		if [ "$t1" = "$t0" ]; then
 			ok "$cmd, $desc: nothing written"
 		else
-			nok "$cmd, $desc: nothing written (new: $(diff <(echo "$t0") <(echo "$t1") | sed -n 's/^> \.\///p' | cut -d' ' -f1 | tr '\n' ' '))"
+			not_ok "$cmd, $desc: nothing written (new: $(diff <(echo "$t0") <(echo "$t1") | sed -n 's/^> \.\///p' | cut -d' ' -f1 | tr '\n' ' '))"
 		fi
 	done
 }
@@ -476,7 +439,7 @@ run env PATH="$scratch/bin:$PATH" FSCERT="$FSCERT" FSCERT_CONF="$conf" \
 if [ "$rc" = 0 ] && [ -z "$out$err" ] && [ ! -e "$scratch/logger.log" ]; then
 	ok "hook: a lineage no target uses is fine (exit 0, silent, nothing logged)"
 else
-	nok "hook: a lineage no target uses is fine (exit $rc; $out$err)"
+	not_ok "hook: a lineage no target uses is fine (exit $rc; $out$err)"
 fi
 
 before=$(tree "$fs")
@@ -485,7 +448,7 @@ run env -u FSCERT PATH="$build:$scratch/bin:$PATH" FSCERT_CONF="$conf" \
 if [ "$rc" = 0 ] && [ -z "$out$err" ]; then
 	ok "hook: finds fscert in PATH, already current, silent"
 else
-	nok "hook: finds fscert in PATH, already current, silent (exit $rc; $out$err)"
+	not_ok "hook: finds fscert in PATH, already current, silent (exit $rc; $out$err)"
 fi
 check "hook: already current changed nothing" test "$(tree "$fs")" = "$before"
 
@@ -494,8 +457,7 @@ run env PATH="$scratch/bin:$PATH" FSCERT="$scratch/no-such-fscert" \
 if [ "$rc" = 127 ] && [[ $err == *no-such-fscert* ]]; then
 	ok "hook: a missing fscert binary fails loudly (exit 127)"
 else
-	nok "hook: a missing fscert binary fails loudly (exit $rc; $err)"
+	not_ok "hook: a missing fscert binary fails loudly (exit $rc; $err)"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+summary

@@ -20,11 +20,10 @@
 # directory.
 
 set -eu
+# shellcheck source=test/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-if [ $# -ne 1 ]; then
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-fi
+need_args $# 1 1 BUILD_DIR
 build=$(cd "$1" 2>/dev/null && pwd) || {
 	echo "install_test: $1: no such directory" >&2
 	exit 2
@@ -40,35 +39,9 @@ for tool in cmake pkg-config cc readelf nm; do
 	}
 done
 
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/fscert-install.XXXXXX")
-# shellcheck disable=SC2317 # called from the EXIT trap
-cleanup() {
-	local rc=$?
-	trap - EXIT
-	if [ "${FSCERT_INSTALL_TEST_KEEP:-0}" = 1 ]; then
-		echo "install_test: kept $scratch" >&2
-	else
-		rm -rf "$scratch"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-
-pass=0
-fail=0
-ok() {
-	pass=$((pass + 1))
-	echo "ok $((pass + fail)) - $*"
-}
-nok() {
-	fail=$((fail + 1))
-	echo "not ok $((pass + fail)) - $*"
-}
-check() {
-	local desc=$1
-	shift
-	if "$@"; then ok "$desc"; else nok "$desc"; fi
-}
+scratch_init FSCERT_INSTALL_TEST_KEEP install
+scratch=$T
+harness numbered
 
 # cache NAME - a value from the build's CMakeCache.txt.
 cache() {
@@ -106,7 +79,7 @@ D=$scratch/destdir
 if DESTDIR=$D cmake --install "$build" >"$scratch/install.log" 2>&1; then
 	ok "DESTDIR=... cmake --install succeeded"
 else
-	nok "DESTDIR=... cmake --install succeeded"
+	not_ok "DESTDIR=... cmake --install succeeded"
 	sed 's/^/  /' "$scratch/install.log"
 fi
 # install_manifest.txt lists the paths without DESTDIR: each must be in D.
@@ -119,9 +92,9 @@ check "every path in install_manifest.txt is under DESTDIR${missing:+ (not: $mis
 expect_file() {
 	local f=$1 mode=${2:-}
 	if [ ! -f "$D$f" ]; then
-		nok "installed: $f (missing)"
+		not_ok "installed: $f (missing)"
 	elif [ -n "$mode" ] && [ "$(stat -c %a "$D$f")" != "$mode" ]; then
-		nok "installed: $f (mode $(stat -c %a "$D$f"), want $mode)"
+		not_ok "installed: $f (mode $(stat -c %a "$D$f"), want $mode)"
 	else
 		ok "installed: $f${mode:+ ($mode)}"
 	fi
@@ -178,7 +151,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 		"$scratch/units/fscert.timer" 2>&1) && [ -z "$out" ]; then
 		ok "systemd-analyze verify: fscert.service fscert.timer"
 	else
-		nok "systemd-analyze verify: fscert.service fscert.timer: $out"
+		not_ok "systemd-analyze verify: fscert.service fscert.timer: $out"
 	fi
 else
 	ok "# SKIP systemd-analyze not installed"
@@ -264,7 +237,7 @@ if cc $ccflags $cflags -o "$scratch/t-static" "$scratch/t.c" \
 	out=$("$scratch/t-static" 2>&1) || :
 	check "static program runs ($out)" test "$out" = "libfscert $version"
 else
-	nok "C program builds with the installed headers, links libfscert.a"
+	not_ok "C program builds with the installed headers, links libfscert.a"
 	sed 's/^/  /' "$scratch/cc.log"
 fi
 # shellcheck disable=SC2086
@@ -275,7 +248,7 @@ if cc $ccflags $cflags -o "$scratch/t-shared" "$scratch/t.c" $libs >"$scratch/cc
 	out=$(LD_LIBRARY_PATH=$D$libdir "$scratch/t-shared" 2>&1) || :
 	check "shared program runs ($out)" test "$out" = "libfscert $version"
 else
-	nok "C program links libfscert.so"
+	not_ok "C program links libfscert.so"
 	sed 's/^/  /' "$scratch/cc.log"
 fi
 others=$(nm -D --defined-only "$D$libdir/libfscert.so.$version" |
@@ -292,7 +265,7 @@ D2=$scratch/destdir2
 if DESTDIR=$D2 cmake --install "$build" --prefix "$P" >"$scratch/install2.log" 2>&1; then
 	ok "cmake --install --prefix $P succeeded"
 else
-	nok "cmake --install --prefix $P succeeded"
+	not_ok "cmake --install --prefix $P succeeded"
 	sed 's/^/  /' "$scratch/install2.log"
 fi
 rel=${datadir#"$prefix"/}
@@ -301,5 +274,4 @@ relpc=${libdir#"$prefix"/}
 check "--prefix: fscert.pc has prefix=$P" grep -qx "prefix=$P" "$D2$P/$relpc/pkgconfig/fscert.pc"
 check "--prefix: $P/bin/fscert installed" test -x "$D2$P/bin/fscert"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+summary

@@ -27,15 +27,12 @@
 
 set -u
 
-if [ $# -lt 1 ] || [ $# -gt 2 ]; then
-	echo "usage: $0 BUILD_DIR [MODES_WATCH]" >&2
-	exit 2
-fi
-FSCERT=$1/fscert
-[ -x "$FSCERT" ] || { echo "Bail out! no executable '$FSCERT'" >&2; exit 1; }
 SRC=$(cd "$(dirname "$0")" && pwd) || exit 1
 # shellcheck source=test/deploy_lib.sh
 . "$SRC/deploy_lib.sh"
+need_args $# 1 2 "BUILD_DIR [MODES_WATCH]"
+FSCERT=$1/fscert
+need_exec "$FSCERT"
 need_tools openssl cmp find stat getent
 
 WATCH=${2:-}

@@ -1,69 +1,69 @@
 #!/bin/sh
 # nonroot_test.sh BUILD_DIR: check, bundle, status and vars work for an
 # unprivileged user on files that user owns (issue: hardening gates).
+# Set FSCERT_TEST_KEEP=1 to keep the scratch directory.
 set -u
+# shellcheck source=test/lib.sh
+. "$(dirname "$0")/lib.sh"
+need_args $# 1 1 BUILD_DIR
 build=$(cd "$1" && pwd)
 fscert=$build/fscert
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-no() { fail=$((fail + 1)); echo "not ok - $1"; }
 if [ "$(id -u)" != 0 ] || ! command -v runuser >/dev/null; then
 	echo "nonroot_test: needs root and runuser to switch to nobody; skipped"
 	exit 77
 fi
-dir=$(mktemp -d "${TMPDIR:-/tmp}/fscert-nonroot.XXXXXX")
-trap 'rm -rf "$dir"' EXIT
+scratch_init FSCERT_TEST_KEEP nonroot
+dir=$T
 chmod 755 "$dir"
 cp "$fscert" "$dir/fscert"
 chmod 755 "$dir/fscert"
-cd "$dir"
-q() { "$@" >/dev/null 2>&1; }
-q openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout root.key -out root.pem -subj /CN=nr-root -days 30 \
-    -addext basicConstraints=critical,CA:TRUE
-q openssl req -newkey rsa:2048 -nodes -keyout int.key -out int.csr -subj /CN=nr-int
-printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n' >int.ext
-q openssl x509 -req -in int.csr -CA root.pem -CAkey root.key -CAcreateserial \
-    -out int.pem -days 30 -extfile int.ext
-q openssl req -newkey rsa:2048 -nodes -keyout leaf.key -out leaf.csr -subj /CN=nr.example.test
-printf 'subjectAltName=DNS:nr.example.test\n' >leaf.ext
-q openssl x509 -req -in leaf.csr -CA int.pem -CAkey int.key -CAcreateserial \
-    -out leaf.pem -days 30 -extfile leaf.ext
-mkdir -p cfg/archive/nr cfg/live/nr out
-cp leaf.pem cfg/archive/nr/cert1.pem
-cp int.pem cfg/archive/nr/chain1.pem
-cat leaf.pem int.pem >cfg/archive/nr/fullchain1.pem
-cp leaf.key cfg/archive/nr/privkey1.pem
-for f in cert chain fullchain privkey; do
-	ln -s ../../archive/nr/${f}1.pem cfg/live/nr/$f.pem
-done
+cd "$dir" || exit 1
+host=nr.example.test
+{ pki_make . nr "$host" &&
+    pki_leaf . leaf.key leaf.pem "/CN=$host" &&
+    lineage_make cfg nr leaf.pem leaf.key int.pem &&
+    mkdir out; } || die "cannot make the test lineage"
 chown -R nobody: cfg out
-chmod 600 cfg/archive/nr/privkey1.pem
 as_nobody() { runuser -u nobody -- "$@"; }
 
-as_nobody ./fscert check --ca-file root.pem --host nr.example.test cfg/live/nr \
+# result RC NAME OUT: ok "NAME: exit 0" when RC is 0; else not ok, and
+# the output in OUT.
+result() {
+	if [ "$1" = 0 ]; then
+		ok "$2: exit 0"
+	else
+		not_ok "$2: exit $1" "$(cat "$3")"
+	fi
+}
+
+as_nobody ./fscert check --ca-file root.pem --host "$host" cfg/live/nr \
     >check.out 2>&1
-rc=$?
-[ $rc = 0 ] && ok "check as nobody: exit 0" || { no "check as nobody: exit $rc"; cat check.out; }
+result $? "check as nobody" check.out
 as_nobody ./fscert bundle --ca-file root.pem cfg/live/nr -o out >b.out 2>&1
-rc=$?
-[ $rc = 0 ] && ok "bundle as nobody: exit 0" || { no "bundle as nobody: exit $rc"; cat b.out; }
+result $? "bundle as nobody" b.out
 owner=$(stat -c %U out/agent.pem 2>/dev/null)
-[ "$owner" = nobody ] && ok "bundle as nobody: files owned by nobody" ||
-    no "bundle as nobody: agent.pem owned by '$owner'"
+if [ "$owner" = nobody ]; then
+	ok "bundle as nobody: files owned by nobody"
+else
+	not_ok "bundle as nobody: agent.pem owned by '$owner'"
+fi
 as_nobody ./fscert status --ca-file root.pem --lineage cfg/live/nr --cert-dir out \
     >s.out 2>&1
-rc=$?
-[ $rc = 0 ] && ok "status as nobody: exit 0" || { no "status as nobody: exit $rc"; cat s.out; }
+result $? "status as nobody" s.out
 as_nobody ./fscert vars --cert-dir out >v.out 2>&1
 rc=$?
-[ $rc = 0 ] && grep -q internal_ssl_dir v.out && ok "vars as nobody" ||
-    { no "vars as nobody: exit $rc"; cat v.out; }
+if [ $rc = 0 ] && grep -q internal_ssl_dir v.out; then
+	ok "vars as nobody"
+else
+	not_ok "vars as nobody: exit $rc" "$(cat v.out)"
+fi
 # A lineage nobody cannot read: a clear error, not a crash.
 chown root: cfg/archive/nr/privkey1.pem
 as_nobody ./fscert check --ca-file root.pem cfg/live/nr >c2.out 2>&1
 rc=$?
-[ $rc = 2 ] && grep -q "privkey.pem" c2.out && ok "unreadable key as nobody: exit 2 naming it" ||
-    { no "unreadable key as nobody: exit $rc"; cat c2.out; }
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+if [ $rc = 2 ] && grep -q "privkey.pem" c2.out; then
+	ok "unreadable key as nobody: exit 2 naming it"
+else
+	not_ok "unreadable key as nobody: exit $rc" "$(cat c2.out)"
+fi
+summary

@@ -29,51 +29,28 @@
 
 set -u
 
-if [ $# -lt 1 ] || [ $# -gt 2 ]; then
-	echo "usage: $0 BUILD_DIR [FSMOCK]" >&2
-	exit 2
-fi
+# shellcheck source=test/lib.sh
+. "$(dirname "$0")/lib.sh"
+need_args $# 1 2 "BUILD_DIR [FSMOCK]"
 FSCERT=$1/fscert
 FSMOCK=${2:-$1/test/fsmock}
-for b in "$FSCERT" "$FSMOCK"; do
-	if [ ! -x "$b" ]; then
-		echo "Bail out! no executable '$b'" >&2
-		exit 1
-	fi
-done
-for tool in openssl python3 timeout ps; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "Bail out! '$tool' is needed" >&2
-		exit 1
-	fi
-done
+need_exec "$FSCERT" "$FSMOCK"
+need_tools openssl python3 timeout ps
 FSCERT=$(cd "$(dirname "$FSCERT")" && pwd -P)/fscert
 FSMOCK=$(cd "$(dirname "$FSMOCK")" && pwd -P)/$(basename "$FSMOCK")
 
-umask 022
-T=$(mktemp -d) || exit 1
-T=$(cd "$T" && pwd -P) || exit 1
-: >"$T/pids"
 SAMPLER=
-cleanup() {
+# At exit, before the scratch dir goes: the ps sampler and every fsmock
+# any section started (by pid, as recorded).
+stop_all() {
 	[ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null
-	# Every fsmock any section started (by pid, as recorded).
 	while read -r p; do
 		kill "$p" 2>/dev/null
 	done <"$T/pids"
-	if [ "${FSCERT_TEST_KEEP:-}" = 1 ]; then
-		echo "# kept $T"
-	else
-		rm -rf "$T"
-	fi
 }
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
-
-die() {
-	echo "Bail out! $*" >&2
-	exit 1
-}
+umask 022
+scratch_init FSCERT_TEST_KEEP reload stop_all
+: >"$T/pids"
 
 HOST=sip.example.test
 
@@ -82,68 +59,16 @@ HOST=sip.example.test
 mkpki() {
 	P=$T/pki
 	mkdir -p "$P" || return 1
-	cat >"$P/openssl.cnf" <<'EOF'
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = unused
-[v3_root]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[v3_int]
-basicConstraints = critical,CA:TRUE,pathlen:0
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-[v3_leaf]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature,keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:sip.example.test
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EOF
-	c=$P/openssl.cnf
 	# RSA: an ECDSA key is a warning, and "fscert check" must say OK.
 	for k in root int A B C; do
-		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
-		    -out "$P/$k.key" 2>/dev/null &
+		pki_key "$P/$k.key" &
 	done
 	wait
-	for k in root int A B C; do
-		[ -s "$P/$k.key" ] || return 1
-	done
-	openssl req -x509 -new -key "$P/root.key" -subj "/CN=fscert reload root" \
-	    -days 3650 -sha256 -config "$c" -extensions v3_root \
-	    -set_serial "0x$(openssl rand -hex 8)" -out "$P/root.pem" \
-	    2>/dev/null || return 1
-	openssl req -new -key "$P/int.key" -subj "/CN=fscert reload int" \
-	    -config "$c" -out "$P/int.csr" 2>/dev/null &&
-	openssl x509 -req -in "$P/int.csr" -CA "$P/root.pem" \
-	    -CAkey "$P/root.key" -set_serial "0x$(openssl rand -hex 8)" \
-	    -days 3000 -sha256 -extfile "$c" -extensions v3_int \
-	    -out "$P/int.pem" 2>/dev/null || return 1
+	pki_make "$P" "fscert reload" "$HOST" serverAuth || return 1
 	for l in A B C; do
-		openssl req -new -key "$P/$l.key" -subj "/OU=$l/CN=$HOST" \
-		    -config "$c" -out "$P/$l.csr" 2>/dev/null &&
-		openssl x509 -req -in "$P/$l.csr" -CA "$P/int.pem" \
-		    -CAkey "$P/int.key" -set_serial "0x$(openssl rand -hex 8)" \
-		    -days 90 -sha256 -extfile "$c" -extensions v3_leaf \
-		    -out "$P/$l.pem" 2>/dev/null || return 1
-		# certbot's layout: live -> ../../archive, privkey 0600.
-		a=$T/le-$l/archive/$HOST
-		v=$T/le-$l/live/$HOST
-		mkdir -p "$a" "$v" && chmod 700 "$T/le-$l/archive" &&
-		cp "$P/$l.pem" "$a/cert1.pem" &&
-		cp "$P/int.pem" "$a/chain1.pem" &&
-		cat "$P/$l.pem" "$P/int.pem" >"$a/fullchain1.pem" &&
-		(umask 077 && cp "$P/$l.key" "$a/privkey1.pem") || return 1
-		for f in cert chain fullchain privkey; do
-			ln -s "../../archive/$HOST/${f}1.pem" "$v/$f.pem" ||
-			    return 1
-		done
+		pki_leaf "$P" "$P/$l.key" "$P/$l.pem" "/OU=$l/CN=$HOST" int &&
+		lineage_make "$T/le-$l" "$HOST" "$P/$l.pem" "$P/$l.key" \
+		    "$P/int.pem" || return 1
 	done
 	ROOT=$P/root.pem
 	: >"$T/empty.conf"
@@ -212,12 +137,6 @@ except Exception as x:
     sys.exit(1)
 EOF
 
-# A free loopback TCP port nobody listens on (for "ESL port closed").
-free_port() {
-	python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
 # "ps" all along, for the password check at the end (best effort).
 (
 	while [ ! -e "$T/ps.stop" ]; do
@@ -244,10 +163,9 @@ bad() {
 }
 case_end() {
 	if [ -z "$WHY" ]; then
-		echo "ok - $S: $CASE"
+		ok "$S: $CASE"
 	else
-		echo "not ok - $S: $CASE"
-		printf '%s\n' "$WHY" | sed 's/^/#   /'
+		not_ok "$S: $CASE" "$WHY"
 	fi
 }
 
@@ -420,33 +338,8 @@ EOF
 	    --cert-dir "$CERTS" --conf-dir "$CONF" --ca-file "$ROOT" \
 	    --host "$HOST" >"$W/pre.out" 2>&1 ||
 	    die "$S: cannot install A: $(cat "$W/pre.out")"
-	_tries=0
-	while :; do
-		_tries=$((_tries + 1))
-		[ $_tries -le 30 ] || die "$S: no free ports for fsmock"
-		read -r ESL TLS WSS <<EOF
-$(python3 -c 'import random; print(*random.sample(range(20001, 60000, 2), 3))')
-EOF
-		"$FSMOCK" --esl-port "$ESL" --tls-port "$TLS" --wss-port "$WSS" \
-		    --cert-dir "$CERTS" --state-dir "$STATE" --mode "$_mode" \
-		    "$@" >"$W/mock.out" 2>"$W/mock.err" &
-		MOCK=$!
-		_i=0
-		while [ $_i -lt 100 ]; do
-			grep -q '^fsmock: ready$' "$W/mock.out" && break
-			kill -0 "$MOCK" 2>/dev/null || break
-			sleep 0.05
-			_i=$((_i + 1))
-		done
-		if grep -q '^fsmock: ready$' "$W/mock.out"; then
-			echo "$MOCK" >>"$T/pids"
-			break
-		fi
-		kill "$MOCK" 2>/dev/null
-		wait "$MOCK" 2>/dev/null
-		grep -q 'Address already in use' "$W/mock.err" ||
-		    die "$S: fsmock did not start: $(cat "$W/mock.err")"
-	done
+	mock_start "$W" "$_mode" "$@" || die "$S: $MOCK_WHY"
+	echo "$MOCK" >>"$T/pids"
 }
 
 stop_mock() {
@@ -1021,9 +914,8 @@ done <"$T/passwords"
 case_end >>"$T/all.result"
 cat "$T/all.result"
 
-PASS=$(cat "$T"/*.result | grep -c '^ok - ')
-FAIL=$(cat "$T"/*.result | grep -c '^not ok - ')
-[ "${FSCERT_TEST_SLOW:-}" = 1 ] || PASS=$((PASS + 1))
+npass=$(cat "$T"/*.result | grep -c '^ok - ')
+nfail=$(cat "$T"/*.result | grep -c '^not ok - ')
+[ "${FSCERT_TEST_SLOW:-}" = 1 ] || npass=$((npass + 1))
 echo "# $(($(date +%s) - T0)) s"
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+summary

@@ -17,30 +17,19 @@
 # "N passed, N failed" last; exits 1 on any failure.
 
 set -eu
+# shellcheck source=test/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-if [ $# -ne 1 ]; then
-	echo "usage: $0 BUILD_DIR" >&2
-	exit 2
-fi
+need_args $# 1 1 BUILD_DIR
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "$1" && pwd)
 FSCERT=$build/fscert
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/fscert-scripts.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
-
-pass=0
-fail=0
-ok() {
-	pass=$((pass + 1))
-	echo "ok $((pass + fail)) - $*"
-}
-nok() {
-	fail=$((fail + 1))
-	echo "not ok $((pass + fail)) - $*"
-}
+scratch_init FSCERT_TEST_KEEP scripts
+scratch=$T
+harness numbered
 skip() {
-	pass=$((pass + 1))
-	echo "ok $((pass + fail)) # SKIP $*"
+	npass=$((npass + 1))
+	echo "ok $((npass + nfail)) # SKIP $*"
 }
 
 # --- keys: code, man page, example -----------------------------------------
@@ -63,7 +52,7 @@ n=$(wc -l <"$scratch/code")
 if [ "$n" -ge 20 ]; then
 	ok "read $n keys from lib/config.c"
 else
-	nok "read $n keys from lib/config.c (the table's layout changed?)"
+	not_ok "read $n keys from lib/config.c (the table's layout changed?)"
 fi
 
 # The man page: .Ss "[section]" then .It Ic key, in the first .Bl of each.
@@ -76,7 +65,7 @@ awk '
 if diff "$scratch/code" "$scratch/man" >"$scratch/diff"; then
 	ok "fscert.conf.5 documents every key, in its section, and no other"
 else
-	nok "fscert.conf.5 documents every key, in its section, and no other ('<' code only, '>' man only): $(grep '^[<>]' "$scratch/diff" | tr '\n' ' ')"
+	not_ok "fscert.conf.5 documents every key, in its section, and no other ('<' code only, '>' man only): $(grep '^[<>]' "$scratch/diff" | tr '\n' ' ')"
 fi
 
 # The example: [section] headers, and "key =" or "#key =" lines.
@@ -89,7 +78,7 @@ awk '
 if diff "$scratch/code" "$scratch/example" >"$scratch/diff"; then
 	ok "fscert.conf.example shows every key, in its section, and no other"
 else
-	nok "fscert.conf.example shows every key, in its section, and no other: $(grep '^[<>]' "$scratch/diff" | tr '\n' ' ')"
+	not_ok "fscert.conf.example shows every key, in its section, and no other: $(grep '^[<>]' "$scratch/diff" | tr '\n' ' ')"
 fi
 
 mkdir -p "$scratch/cd"
@@ -100,7 +89,7 @@ rc=0
 if [ "$rc" = 0 ]; then
 	ok "the example parses as shipped"
 else
-	nok "the example parses as shipped (exit $rc: $(cat "$scratch/err"))"
+	not_ok "the example parses as shipped (exit $rc: $(cat "$scratch/err"))"
 fi
 # Every key uncommented (and the second target): the password needs 0600.
 sed -E 's/^#(\[|[a-z_]+ = )/\1/' "$ex" >"$scratch/all.conf"
@@ -111,7 +100,7 @@ rc=0
 if [ "$rc" = 0 ] && grep -q 'sip_tls_ciphers=' "$scratch/out"; then
 	ok "the example parses with every key uncommented"
 else
-	nok "the example parses with every key uncommented (exit $rc: $(cat "$scratch/err"))"
+	not_ok "the example parses with every key uncommented (exit $rc: $(cat "$scratch/err"))"
 fi
 
 # --- the man page ----------------------------------------------------------
@@ -121,7 +110,7 @@ if command -v mandoc >/dev/null 2>&1; then
 	if [ -z "$out" ]; then
 		ok "mandoc -Tlint -W warning fscert.conf.5: nothing"
 	else
-		nok "mandoc -Tlint -W warning fscert.conf.5: $out"
+		not_ok "mandoc -Tlint -W warning fscert.conf.5: $out"
 	fi
 else
 	skip "mandoc not installed"
@@ -133,10 +122,10 @@ hook=$src/scripts/certbot-deploy-hook
 if [ -x "$hook" ] && [ "$(head -n 1 "$hook")" = "#!/bin/sh" ]; then
 	ok "certbot-deploy-hook: executable, #!/bin/sh"
 else
-	nok "certbot-deploy-hook: executable, #!/bin/sh"
+	not_ok "certbot-deploy-hook: executable, #!/bin/sh"
 fi
 if command -v dash >/dev/null 2>&1; then
-	if dash -n "$hook"; then ok "dash -n certbot-deploy-hook"; else nok "dash -n certbot-deploy-hook"; fi
+	if dash -n "$hook"; then ok "dash -n certbot-deploy-hook"; else not_ok "dash -n certbot-deploy-hook"; fi
 else
 	skip "dash not installed"
 fi
@@ -144,7 +133,7 @@ if command -v shellcheck >/dev/null 2>&1; then
 	if out=$(shellcheck -s sh "$hook" 2>&1); then
 		ok "shellcheck -s sh certbot-deploy-hook"
 	else
-		nok "shellcheck -s sh certbot-deploy-hook: $out"
+		not_ok "shellcheck -s sh certbot-deploy-hook: $out"
 	fi
 else
 	skip "shellcheck not installed"
@@ -160,14 +149,14 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 		"$scratch/fscert.timer" 2>&1) && [ -z "$out" ]; then
 		ok "systemd-analyze verify fscert.service fscert.timer"
 	else
-		nok "systemd-analyze verify fscert.service fscert.timer: $out"
+		not_ok "systemd-analyze verify fscert.service fscert.timer: $out"
 	fi
 	out=$(systemd-analyze calendar '*-*-* 00,12:00:00' 2>&1 |
 		sed -n 's/^ *Normalized form: //p')
 	if [ "$out" = "*-*-* 00,12:00:00" ]; then
 		ok "OnCalendar=*-*-* 00,12:00:00 is valid"
 	else
-		nok "OnCalendar=*-*-* 00,12:00:00 is valid ($out)"
+		not_ok "OnCalendar=*-*-* 00,12:00:00 is valid ($out)"
 	fi
 else
 	skip "systemd-analyze not installed"
@@ -180,13 +169,13 @@ if grep -qx 'OnCalendar=\*-\*-\* 00,12:00:00' "$timer" &&
 	grep -qx 'WantedBy=timers.target' "$timer"; then
 	ok "fscert.timer: twice a day, 1h random delay, persistent, timers.target"
 else
-	nok "fscert.timer: twice a day, 1h random delay, persistent, timers.target"
+	not_ok "fscert.timer: twice a day, 1h random delay, persistent, timers.target"
 fi
 svc=$src/scripts/fscert.service
 if grep -qx 'Type=oneshot' "$svc" && grep -qx 'ExecStart=@BINDIR@/fscert -q deploy' "$svc"; then
 	ok "fscert.service: oneshot, fscert -q deploy"
 else
-	nok "fscert.service: oneshot, fscert -q deploy"
+	not_ok "fscert.service: oneshot, fscert -q deploy"
 fi
 
 cron=$src/scripts/fscert.cron
@@ -196,8 +185,7 @@ if [ "$(printf '%s\n' "$jobs" | wc -l)" = 1 ] &&
 	[ "$(tail -c 1 "$cron" | od -An -c | tr -d ' ')" = '\n' ]; then
 	ok "fscert.cron: one cron.d line, twice a day, as root, fscert -q deploy"
 else
-	nok "fscert.cron: one cron.d line, twice a day, as root, fscert -q deploy ($jobs)"
+	not_ok "fscert.cron: one cron.d line, twice a day, as root, fscert -q deploy ($jobs)"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+summary
