@@ -448,8 +448,15 @@ fscert_pem_parse(
 				goto err;
 			}
 		}
-		if (strncmp(e + sizeof(END) - 1, label, ll) != 0 ||
-		    strncmp(e + sizeof(END) - 1 + ll, DASHES,
+		/*
+		 * memcmp within the buffer: the label may hold a NUL, and
+		 * strncmp would then stop early and let the next compare
+		 * run past the end.
+		 */
+		if ((size_t)(end - e) <
+			sizeof(END) - 1 + ll + sizeof(DASHES) - 1 ||
+		    memcmp(e + sizeof(END) - 1, label, ll) != 0 ||
+		    memcmp(e + sizeof(END) - 1 + ll, DASHES,
 			sizeof(DASHES) - 1) != 0) {
 			fscert_err_set(err, FSCERT_EPARSE,
 			    "%s: '%s' block ends with a different END line",

@@ -2,7 +2,7 @@
 # test/run.sh: install what the tests need, build, and run the whole
 # suite: unit tests (cmocka), CLI and man page tests, the TLS serving
 # tests, certbot + pebble end to end, a short fuzz run of every parser,
-# and the static gates.
+# the static gates and the hardening gates (test/gates/).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -21,4 +21,11 @@ fuzz/run.sh "$build-fuzz" "$fuzzsecs"
 
 # Static analysis and format: clang-tidy, cppcheck, clang-format.
 BUILD_DIR=$build test/gates/static.sh
+
+# Hardening gates, each in a build of its own ($build-asan, $build-cov;
+# valgrind uses $build): the suite under ASan+LSan+UBSan, the unit tests
+# and the CLI under valgrind, and lib/ line coverage >= 85%.
+BUILD_DIR=$build test/gates/sanitize.sh
+BUILD_DIR=$build test/gates/valgrind.sh
+BUILD_DIR=$build test/gates/coverage.sh
 echo "test/run.sh: all passed"

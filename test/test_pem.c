@@ -565,6 +565,27 @@ mismatched_end_label(void **state)
 }
 
 /*
+ * Regression (fuzz_pem, heap over-read under ASan): a label holding a
+ * NUL and an END line cut short at the end of the buffer.  The input
+ * is copied to a buffer of exactly its size, so that a read past it is
+ * a read past the allocation.
+ */
+static void
+nul_in_label_at_end(void **state)
+{
+	static const char in[] = "-----BEGIN \0CERTIFICATE-----\nAAAA\n"
+				 "-----END \0";
+	char *buf;
+
+	(void)state;
+	buf = malloc(sizeof(in) - 1);
+	assert_non_null(buf);
+	memcpy(buf, in, sizeof(in) - 1);
+	expect_fail("cert.pem", buf, sizeof(in) - 1, FSCERT_EPARSE);
+	free(buf);
+}
+
+/*
  * Encrypted keys are refused with FSCERT_EENCRYPTED and, above all,
  * without a pass phrase prompt: run the parser in a child whose
  * controlling terminal is a pseudo-terminal we watch (OpenSSL's default
@@ -818,6 +839,7 @@ main(void)
 		cmocka_unit_test(corrupt_base64),
 		cmocka_unit_test(corrupt_der_in_valid_base64),
 		cmocka_unit_test(mismatched_end_label),
+		cmocka_unit_test(nul_in_label_at_end),
 		cmocka_unit_test(encrypted_pkcs8_refused),
 		cmocka_unit_test(encrypted_traditional_refused),
 		cmocka_unit_test(two_keys),
