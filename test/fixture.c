@@ -25,6 +25,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/core_names.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
@@ -401,6 +402,33 @@ fx_pem_key(EVP_PKEY *k, enum fx_keyfmt f)
 		die("write key format %d", (int)f);
 	s = bio_string(b);
 	BIO_free(b);
+	return s;
+}
+
+char *
+fx_pem_dh(void)
+{
+	EVP_PKEY_CTX	*c;
+	EVP_PKEY	*dh = NULL;
+	OSSL_PARAM	 params[2];
+	BIO		*b;
+	char		*s;
+
+	if ((c = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL)) == NULL ||
+	    EVP_PKEY_paramgen_init(c) != 1)
+		die("DH paramgen");
+	params[0] = OSSL_PARAM_construct_utf8_string(
+	    OSSL_PKEY_PARAM_GROUP_NAME, (char *)"ffdhe2048", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_PKEY_CTX_set_params(c, params) != 1 ||
+	    EVP_PKEY_paramgen(c, &dh) != 1 ||
+	    (b = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_Parameters(b, dh) != 1)
+		die("DH parameters");
+	s = bio_string(b);
+	BIO_free(b);
+	EVP_PKEY_free(dh);
+	EVP_PKEY_CTX_free(c);
 	return s;
 }
 

@@ -101,6 +101,8 @@ enum fx_keyfmt {
 
 char	*fx_pem_certs(X509 *first, ...);	/* NULL-terminated list */
 char	*fx_pem_key(EVP_PKEY *k, enum fx_keyfmt f);
+/* A "DH PARAMETERS" block as openssl writes it (ffdhe2048); free() it. */
+char	*fx_pem_dh(void);
 char	*fx_pem_dump(X509 *x);		/* "openssl x509 -text" style */
 char	*fx_cat(const char *first, ...);	/* NULL-terminated list */
 char	*fx_crlf(const char *s);		/* LF -> CR LF */

@@ -343,34 +343,6 @@ contents_two_intermediates_in_order(void **state)
 	X509_free(i2);
 }
 
-static char *
-dh_block(void)
-{
-	EVP_PKEY_CTX	*c;
-	EVP_PKEY	*dh = NULL;
-	OSSL_PARAM	 params[2];
-	BIO		*b;
-	char		*data, *s;
-	long		 n;
-
-	c = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL);
-	assert_non_null(c);
-	assert_int_equal(EVP_PKEY_paramgen_init(c), 1);
-	params[0] = OSSL_PARAM_construct_utf8_string(
-	    OSSL_PKEY_PARAM_GROUP_NAME, (char *)"ffdhe2048", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	assert_int_equal(EVP_PKEY_CTX_set_params(c, params), 1);
-	assert_int_equal(EVP_PKEY_paramgen(c, &dh), 1);
-	b = BIO_new(BIO_s_mem());
-	assert_int_equal(PEM_write_bio_Parameters(b, dh), 1);
-	n = BIO_get_mem_data(b, &data);
-	s = strndup(data, (size_t)n);
-	BIO_free(b);
-	EVP_PKEY_free(dh);
-	EVP_PKEY_CTX_free(c);
-	return s;
-}
-
 static void
 dhparams_go_to_agent_only(void **state)
 {
@@ -379,7 +351,7 @@ dhparams_go_to_agent_only(void **state)
 	char			*dh;
 
 	pki_rsa(t, FX_KEY_PKCS8);
-	dh = dh_block();
+	dh = fx_pem_dh();
 	build(t, dh);
 	assert_strict("agent.pem", &t->b.files[FSCERT_OUT_AGENT]);
 	agent = parse_buf("agent.pem", &t->b.files[FSCERT_OUT_AGENT]);
@@ -997,7 +969,7 @@ tls_sip_with_dhparams(void **state)
 
 	/* sofia reads the DH block from agent.pem too; it must not hurt. */
 	pki_rsa(t, FX_KEY_PKCS8);
-	dh = dh_block();
+	dh = fx_pem_dh();
 	build(t, dh);
 	free(dh);
 	serve_and_check(t, 0, TLS1_2_VERSION);

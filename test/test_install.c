@@ -416,35 +416,6 @@ pending_marker(void **state)
 	free(dir);
 }
 
-/* A "DH PARAMETERS" block as openssl writes it (ffdhe2048). */
-static char *
-dh_text(void)
-{
-	EVP_PKEY_CTX		*c;
-	EVP_PKEY		*dh = NULL;
-	OSSL_PARAM		 params[2];
-	BIO			*b;
-	char			*data, *dhtext;
-	long			 n;
-
-	c = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL);
-	assert_non_null(c);
-	assert_int_equal(EVP_PKEY_paramgen_init(c), 1);
-	params[0] = OSSL_PARAM_construct_utf8_string(
-	    OSSL_PKEY_PARAM_GROUP_NAME, (char *)"ffdhe2048", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	assert_int_equal(EVP_PKEY_CTX_set_params(c, params), 1);
-	assert_int_equal(EVP_PKEY_paramgen(c, &dh), 1);
-	b = BIO_new(BIO_s_mem());
-	assert_int_equal(PEM_write_bio_Parameters(b, dh), 1);
-	n = BIO_get_mem_data(b, &data);
-	dhtext = strndup(data, (size_t)n);
-	BIO_free(b);
-	EVP_PKEY_free(dh);
-	EVP_PKEY_CTX_free(c);
-	return dhtext;
-}
-
 static void
 dhparams_of_installed_agent(void **state)
 {
@@ -468,7 +439,7 @@ dhparams_of_installed_agent(void **state)
 	assert_int_equal(fscert_install_dhparams(dir, &dh, &e), 0);
 	assert_null(dh);
 
-	dhtext = dh_text();
+	dhtext = fx_pem_dh();
 	bundle(live_a, dhtext, &b);
 	install(&b, &o, &r);
 	assert_int_equal(r.changed[FSCERT_OUT_AGENT], 1);

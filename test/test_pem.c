@@ -292,36 +292,6 @@ comments_between_blocks(void **state)
 	free(t);
 }
 
-/* A "DH PARAMETERS" block as openssl writes it (ffdhe2048). */
-static char *
-dh_text(void)
-{
-	EVP_PKEY_CTX		*c;
-	EVP_PKEY		*dh = NULL;
-	OSSL_PARAM		 params[2];
-	BIO			*b;
-	char			*data, *dhtext;
-	long			 n;
-
-	c = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL);
-	assert_non_null(c);
-	assert_int_equal(EVP_PKEY_paramgen_init(c), 1);
-	params[0] = OSSL_PARAM_construct_utf8_string(
-	    OSSL_PKEY_PARAM_GROUP_NAME, (char *)"ffdhe2048", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	assert_int_equal(EVP_PKEY_CTX_set_params(c, params), 1);
-	assert_int_equal(EVP_PKEY_paramgen(c, &dh), 1);
-	b = BIO_new(BIO_s_mem());
-	assert_int_equal(PEM_write_bio_Parameters(b, dh), 1);
-	n = BIO_get_mem_data(b, &data);
-	dhtext = strndup(data, (size_t)n);
-	BIO_free(b);
-	EVP_PKEY_free(dh);
-	EVP_PKEY_CTX_free(c);
-	assert_non_null(strstr(dhtext, "-----BEGIN DH PARAMETERS-----"));
-	return dhtext;
-}
-
 static void
 dhparams_kept(void **state)
 {
@@ -330,7 +300,7 @@ dhparams_kept(void **state)
 	char			*dhtext, *t, *c2, *k;
 
 	(void)state;
-	dhtext = dh_text();
+	dhtext = fx_pem_dh();
 	c2 = fx_pem_certs(ec.leaf, (X509 *)NULL);
 	k = fx_pem_key(ec.leaf_key, FX_KEY_PKCS8);
 	t = fx_cat(c2, k, dhtext, (char *)NULL);
@@ -368,7 +338,7 @@ dhparams_reencoded(void **state)
 	int			 col;
 
 	(void)state;
-	dhtext = dh_text();
+	dhtext = fx_pem_dh();
 	crlf = calloc(2 * strlen(dhtext) + 1, 1);
 	assert_non_null(crlf);
 	s = strchr(dhtext, '\n') + 1; /* past the BEGIN line */
