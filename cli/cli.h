@@ -84,6 +84,16 @@ struct rflags {
 	int force;
 };
 
+/* Zero f and rf (max_wait -1: from the config). */
+void flags_init(struct tflags *f, struct rflags *rf);
+
+/*
+ * Take option c if it is -v/-q, a target flag or a reload flag (deploy,
+ * reload and status share them): 1 taken, 0 not ours, -1 bad.
+ */
+int shared_opt(struct globals *g, struct tflags *f, struct rflags *rf, int c,
+    const char *arg);
+
 /* Take option c if it is a reload flag: 1 taken, 0 not ours, -1 bad. */
 int rflags_opt(struct rflags *f, int c, const char *arg);
 

@@ -153,14 +153,9 @@ cmd_status(int argc, char **argv, struct globals *g)
 	size_t n = 0, i;
 	int c, sr, json = g->json, match, pending, pvars, rc = 0;
 
-	memset(&f, 0, sizeof(f));
-	memset(&rf, 0, sizeof(rf));
-	rf.max_wait = -1;
+	flags_init(&f, &rf);
 	while ((c = getopt_long(argc, argv, "hvq", opts, NULL)) != -1) {
-		if (global_opt(g, c))
-			continue;
-		if ((sr = tflags_opt(&f, c, optarg)) == 1 ||
-		    (sr == 0 && (sr = rflags_opt(&rf, c, optarg)) == 1))
+		if ((sr = shared_opt(g, &f, &rf, c, optarg)) == 1)
 			continue;
 		if (sr == -1)
 			return status_usage(stderr);

@@ -54,6 +54,27 @@ rflags_opt(struct rflags *f, int c, const char *arg)
 	return 1;
 }
 
+void
+flags_init(struct tflags *f, struct rflags *rf)
+{
+	memset(f, 0, sizeof(*f));
+	memset(rf, 0, sizeof(*rf));
+	rf->max_wait = -1;
+}
+
+int
+shared_opt(struct globals *g, struct tflags *f, struct rflags *rf, int c,
+    const char *arg)
+{
+	int sr;
+
+	if (global_opt(g, c))
+		return 1;
+	if ((sr = tflags_opt(f, c, arg)) != 0)
+		return sr;
+	return rflags_opt(rf, c, arg);
+}
+
 static json_t *
 steps_json(const struct fscert_reload_result *r)
 {
