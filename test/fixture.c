@@ -669,7 +669,8 @@ fx_listdir(const char *dir)
 		len += strlen(de->d_name) + 1;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n > 0) /* qsort(NULL, 0, ...) is undefined */
+		qsort(names, n, sizeof(*names), cmp_str);
 	out = xmalloc(len);
 	out[0] = '\0';
 	for (i = 0; i < n; i++) {
