@@ -707,9 +707,11 @@ $(out d1)"
 	if [ -r "/proc/$_pid/environ" ]; then
 		tr '\0' '\n' <"/proc/$_pid/environ" >"$W/environ" 2>/dev/null
 		tr '\0' ' ' <"/proc/$_pid/cmdline" >"$W/cmdline" 2>/dev/null
-		grep -qF -- "$PW" "$W/environ" &&
+		# The pattern from a file: grep's own argv is sampled by ps.
+		printf '%s\n' "$PW" >"$W/pw.pat"
+		grep -qFf "$W/pw.pat" "$W/environ" &&
 		    bad "the password is in /proc/$_pid/environ"
-		grep -qF -- "$PW" "$W/cmdline" &&
+		grep -qFf "$W/pw.pat" "$W/cmdline" &&
 		    bad "the password is in /proc/$_pid/cmdline"
 	fi
 	wait "$_pid"
