@@ -71,21 +71,27 @@ pebble_env_need() {
 
 # pebble_env_port_busy PROTO PORT - true when something listens on PORT
 # (any local address: 0.0.0.0:PORT would also take 127.0.0.1:PORT).
+# Reads /proc/net/{tcp,udp}{,6} itself: a minimal Debian has no ss
+# (iproute2), and a TCP connect cannot see a UDP socket.
 pebble_env_port_busy() {
-	local proto=$1 port=$2 out
-	if command -v ss >/dev/null 2>&1; then
-		if [ "$proto" = udp ]; then
-			out=$(ss -Hlnu "sport = :$port" 2>/dev/null) || out=
-		else
-			out=$(ss -Hlnt "sport = :$port" 2>/dev/null) || out=
-		fi
-		[ -n "$out" ]
-	elif [ "$proto" = tcp ]; then
-		# No ss: a TCP connect to loopback tells whether something listens.
-		(exec 3<>"/dev/tcp/$PEBBLE_ENV_ADDR/$port") 2>/dev/null
+	local proto=$1 port=$2 files
+	if [ "$proto" = udp ]; then
+		files="/proc/net/udp /proc/net/udp6"
 	else
-		return 1
+		files="/proc/net/tcp /proc/net/tcp6"
 	fi
+	# Field 2 is ADDR:PORT in hex, field 4 the state: 0A is LISTEN for
+	# TCP, 07 (unconnected) a bound UDP socket.
+	# shellcheck disable=SC2086
+	awk -v want="$(printf '%04X' "$port")" -v proto="$proto" '
+		FNR == 1 { next }
+		{
+			n = split($2, a, ":")
+			if (toupper(a[n]) != want) next
+			if ((proto == "tcp" && $4 == "0A") ||
+			    (proto == "udp" && $4 == "07")) { found = 1; exit }
+		}
+		END { exit !found }' $files 2>/dev/null
 }
 
 # pebble_env_check_ports - clear error for every busy port we are about to bind.
@@ -104,7 +110,7 @@ pebble_env_check_ports() {
 		port=${port%%:*}
 		if pebble_env_port_busy "$proto" "$port"; then
 			pebble_env_log "error: port $proto/$port for $what is already in use" \
-				"(another pebble? see 'ss -lntup'; or set $(printf '%s' "$what" | sed 's/.*(\(.*\))/\1/') to a free port)"
+				"(another pebble? see /proc/net/$proto; or set $(printf '%s' "$what" | sed 's/.*(\(.*\))/\1/') to a free port)"
 			busy=1
 		fi
 	done
