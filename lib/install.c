@@ -33,10 +33,49 @@ static const enum fscert_out order[FSCERT_OUT__MAX] = {
 	FSCERT_OUT_WSS,
 };
 
+/* Files FreeSWITCH does not read, left by admins, FusionPBX, certbot. */
+static const char *const foreign_names[FSCERT_FOREIGN__MAX] = {
+	[FSCERT_FO_CERT] = "cert.pem",
+	[FSCERT_FO_PRIVKEY] = "privkey.pem",
+	[FSCERT_FO_CHAIN] = "chain.pem",
+	[FSCERT_FO_FULLCHAIN] = "fullchain.pem",
+	[FSCERT_FO_ALL] = "all.pem",
+};
+
 const char *
 fscert_shadow_name(enum fscert_shadow s)
 {
 	return (unsigned)s < FSCERT_SH__MAX ? shadow_names[s] : "?";
+}
+
+const char *
+fscert_foreign_name(enum fscert_foreign f)
+{
+	return (unsigned)f < FSCERT_FOREIGN__MAX ? foreign_names[f] : "?";
+}
+
+/*
+ * fs_read_at for a file fscert replaces: a symlink there (FusionPBX's
+ * agent.pem -> all.pem) is never followed; it reads as no file, so
+ * that the link itself is replaced by a regular file.  *link says so.
+ */
+static int
+read_own(int dirfd, const char *dirname, const char *name, unsigned char **buf,
+    size_t *len, struct stat *st, int *link, struct fscert_err *err)
+{
+	struct stat ls;
+
+	*buf = NULL;
+	*len = 0;
+	if (link != NULL)
+		*link = 0;
+	if (fstatat(dirfd, name, &ls, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(ls.st_mode)) {
+		if (link != NULL)
+			*link = 1;
+		return 0;
+	}
+	return fs_read_at(dirfd, dirname, name, buf, len, st, err);
 }
 
 /* Open (creating, 0700) the subdirectory name of dirfd. */
@@ -145,7 +184,8 @@ fscert_install_dhparams(const char *cert_dir, char **dh, struct fscert_err *err)
 	*dh = NULL;
 	if ((dfd = open_dir(cert_dir, NULL, err)) == -1)
 		return -1;
-	if (fs_read_at(dfd, cert_dir, "agent.pem", &buf, &len, &st, err) ==
+	/* A symlinked agent.pem is replaced, not read: no block to keep. */
+	if (read_own(dfd, cert_dir, "agent.pem", &buf, &len, &st, NULL, err) ==
 	    -1) {
 		(void)close(dfd);
 		return -1;
@@ -191,14 +231,14 @@ sweep(int dirfd)
 static int
 same_file(int dirfd, const char *dirname, const char *name,
     const struct fscert_buf *data, mode_t mode, uid_t uid, gid_t gid,
-    struct fscert_err *err)
+    int *link, struct fscert_err *err)
 {
 	unsigned char *buf = NULL;
 	struct stat st;
 	size_t len = 0;
 	int same;
 
-	if (fs_read_at(dirfd, dirname, name, &buf, &len, &st, err) == -1)
+	if (read_own(dirfd, dirname, name, &buf, &len, &st, link, err) == -1)
 		return -1;
 	if (buf == NULL)
 		return 0;
@@ -264,8 +304,9 @@ backup(int dirfd, int sfd, const char *dirname, struct fscert_err *err)
 	memset(cur, 0, sizeof(cur));
 	memset(st, 0, sizeof(st));
 	for (i = 0; i < FSCERT_OUT__MAX; i++) {
-		if (fs_read_at(dirfd, dirname, fscert_out_name(i), &cur[i].data,
-			&cur[i].len, &st[i], err) == -1)
+		/* A symlink in the set: not one of ours to go back to. */
+		if (read_own(dirfd, dirname, fscert_out_name(i), &cur[i].data,
+			&cur[i].len, &st[i], NULL, err) == -1)
 			goto out;
 		cur[i].cap = cur[i].len;
 		if (cur[i].data == NULL) {
@@ -385,7 +426,13 @@ fscert_install(const struct fscert_bundle *b,
 	for (i = 0; i < FSCERT_OUT__MAX; i++) {
 		mode = fscert_out_has_key(i) ? o->key_mode : 0644;
 		same = same_file(dfd, dir, fscert_out_name(i), &b->files[i],
-		    mode, uid, gid, err);
+		    mode, uid, gid, &r->symlink[i], err);
+		if (r->symlink[i]) {
+			ssize_t n = readlinkat(dfd, fscert_out_name(i),
+			    r->symlink_to[i], sizeof(r->symlink_to[i]) - 1);
+
+			r->symlink_to[i][n < 0 ? 0 : n] = '\0';
+		}
 		if (same == -1)
 			goto out;
 		r->changed[i] = !same || o->force;
@@ -394,6 +441,9 @@ fscert_install(const struct fscert_bundle *b,
 	for (i = 0; i < FSCERT_SH__MAX; i++)
 		r->shadow[i] = fstatat(dfd, shadow_names[i], &sh,
 				   AT_SYMLINK_NOFOLLOW) == 0;
+	for (i = 0; i < FSCERT_FOREIGN__MAX; i++)
+		r->foreign[i] = fstatat(dfd, foreign_names[i], &sh,
+				    AT_SYMLINK_NOFOLLOW) == 0;
 	r->current = !any;
 	if (o->dry_run ||
 	    (!any &&

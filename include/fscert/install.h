@@ -35,6 +35,19 @@ enum fscert_shadow {
 	FSCERT_SH__MAX
 };
 
+/*
+ * Files in a cert dir that FreeSWITCH does not read (certbot's names
+ * copied by hand, FusionPBX's all.pem): reported, never touched.
+ */
+enum fscert_foreign {
+	FSCERT_FO_CERT, /* cert.pem */
+	FSCERT_FO_PRIVKEY, /* privkey.pem */
+	FSCERT_FO_CHAIN, /* chain.pem */
+	FSCERT_FO_FULLCHAIN, /* fullchain.pem */
+	FSCERT_FO_ALL, /* all.pem (FusionPBX: agent.pem, tls.pem -> it) */
+	FSCERT_FOREIGN__MAX
+};
+
 struct fscert_install_opts {
 	const char *cert_dir;
 	uid_t uid; /* (uid_t)-1: the cert dir's owner */
@@ -50,11 +63,15 @@ struct fscert_install_result {
 	int changed[FSCERT_OUT__MAX]; /* (would be) rewritten */
 	int shadow[FSCERT_SH__MAX]; /* present */
 	int moved[FSCERT_SH__MAX]; /* moved aside */
+	int symlink[FSCERT_OUT__MAX]; /* was a symlink: replaced, not followed */
+	char symlink_to[FSCERT_OUT__MAX][256]; /* what it pointed to */
+	int foreign[FSCERT_FOREIGN__MAX]; /* present, left alone */
 	int backed_up; /* the previous set was saved */
 	int stale; /* leftover temp files removed */
 };
 
 const char *fscert_shadow_name(enum fscert_shadow s); /* "wss.crt" */
+const char *fscert_foreign_name(enum fscert_foreign f); /* "all.pem" */
 
 /*
  * Take the private lock of cert_dir (CERT_DIR/.fscert/lock), waiting
