@@ -230,8 +230,8 @@ sweep(int dirfd)
 /* Does the file name in dirfd hold exactly data, with mode and owner? */
 static int
 same_file(int dirfd, const char *dirname, const char *name,
-    const struct fscert_buf *data, mode_t mode, uid_t uid, gid_t gid,
-    int *link, struct fscert_err *err)
+    const struct fscert_buf *data, mode_t mode, uid_t uid, gid_t gid, int *link,
+    struct fscert_err *err)
 {
 	unsigned char *buf = NULL;
 	struct stat st;
