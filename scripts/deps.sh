@@ -3,14 +3,15 @@
 #   build: compile fscert and run the demo (certbot + pebble)
 #   test:  everything the test suite needs as well (cmocka, clang for
 #          the fuzzer, mandoc for the man page lint, valgrind and gcovr
-#          for the hardening gates)
+#          for the hardening gates, ps (procps) for the password
+#          check of the reload test)
 set -eu
 what=${1:-build}
 pkgs="build-essential cmake pkg-config libssl-dev openssl libcurl4-openssl-dev
  libinih-dev libjansson-dev certbot pebble ca-certificates python3 curl"
 if [ "$what" = test ]; then
 	pkgs="$pkgs libcmocka-dev clang libclang-rt-14-dev mandoc faketime
- clang-format clang-tidy cppcheck strace valgrind util-linux gcovr"
+ clang-format clang-tidy cppcheck strace valgrind util-linux gcovr procps"
 fi
 missing=
 for p in $pkgs; do
