@@ -15,3 +15,9 @@ set_tests_properties(install PROPERTIES TIMEOUT 300)
 add_test(NAME scripts
 	COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/scripts_test.sh $<TARGET_FILE_DIR:fscert>)
 set_tests_properties(scripts PROPERTIES TIMEOUT 120)
+
+# What a minimal Debian lacks (cmocka, ss) must not break the README's
+# commands: a build without cmocka, pebble's port checks without ss.
+add_test(NAME freshdeb
+	COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/freshdeb_test.sh)
+set_tests_properties(freshdeb PROPERTIES TIMEOUT 300)
