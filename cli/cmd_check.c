@@ -57,7 +57,8 @@ config_paths(
 
 const char check_synopsis[] =
     "[--json|--nagios] [--host NAME]... [--ca-file FILE]\n"
-    "\t[--warn-days N] [--crit-days N] [--cert FILE --key FILE [--chain FILE]]\n"
+    "\t[--warn-days N] [--crit-days N] [--key-types rsa|rsa,ecdsa]\n"
+    "\t[--cert FILE --key FILE [--chain FILE]]\n"
     "\t[PATH...]";
 
 static int
@@ -67,12 +68,14 @@ check_usage(FILE *f)
 	return EXIT_UNKNOWN;
 }
 
-/* The first finding of the worst severity, or NULL. */
+/* The first finding of the worst severity, or NULL (none, or notes). */
 static const struct fscert_finding *
 worst_finding(const struct fscert_report *r)
 {
 	size_t j;
 
+	if (r->worst == FSCERT_SEV_OK)
+		return NULL;
 	for (j = 0; j < r->nfindings; j++)
 		if (r->findings[j].sev == r->worst)
 			return &r->findings[j];
@@ -99,7 +102,7 @@ report_json(const char *path, const struct fscert_report *r)
 	json_t *o, *names;
 	char *copy, *tok, *save = NULL;
 
-	o = json_pack("{s:s, s:s, s:s}", "path", path, "kind",
+	o = json_pack("{s:o, s:s, s:s}", "path", jstr(path), "kind",
 	    kind_names[r->kind], "status", fscert_sev_name(r->worst));
 	if (o == NULL)
 		errx(EXIT_UNKNOWN, "out of memory");
@@ -109,14 +112,14 @@ report_json(const char *path, const struct fscert_report *r)
 			errx(EXIT_UNKNOWN, "out of memory");
 		for (tok = strtok_r(copy, ",", &save); tok != NULL;
 		     tok = strtok_r(NULL, ",", &save))
-			json_array_append_new(names, json_string(tok));
+			json_array_append_new(names, jstr(tok));
 		free(copy);
-		json_object_set_new(o, "subject", json_string(r->subject));
-		json_object_set_new(o, "issuer", json_string(r->issuer));
-		json_object_set_new(o, "not_after", json_string(r->not_after));
+		json_object_set_new(o, "subject", jstr(r->subject));
+		json_object_set_new(o, "issuer", jstr(r->issuer));
+		json_object_set_new(o, "not_after", jstr(r->not_after));
 		json_object_set_new(o, "days_left", json_integer(r->days_left));
-		json_object_set_new(o, "sha256", json_string(r->sha256));
-		json_object_set_new(o, "key_type", json_string(r->key_type));
+		json_object_set_new(o, "sha256", jstr(r->sha256));
+		json_object_set_new(o, "key_type", jstr(r->key_type));
 		json_object_set_new(o, "key_bits", json_integer(r->key_bits));
 		json_object_set_new(
 		    o, "chain_length", json_integer(r->chain_len));
@@ -199,7 +202,10 @@ emit_text(const struct run *ru, const char *path, const struct fscert_report *r)
 	for (j = 0; j < r->nfindings; j++) {
 		f = &r->findings[j];
 		printf("  %s: %s\n",
-		    f->sev == FSCERT_SEV_CRIT ? "critical" : "warning", f->msg);
+		    f->sev == FSCERT_SEV_CRIT       ? "critical"
+			: f->sev == FSCERT_SEV_WARN ? "warning"
+						    : "note",
+		    f->msg);
 	}
 }
 
@@ -295,9 +301,10 @@ cmd_check(int argc, char **argv, struct globals *g)
 		{ "crit-days", required_argument, NULL, 'x' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "nagios", no_argument, NULL, 'n' },
-		{ "cert", required_argument, NULL, 'c' },
+		{ "cert", required_argument, NULL, 'e' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "chain", required_argument, NULL, 'a' },
+		{ "key-types", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -308,14 +315,15 @@ cmd_check(int argc, char **argv, struct globals *g)
 	struct run ru;
 	enum fmt fmt = g->json ? FMT_JSON : FMT_TEXT;
 	struct fscert_config cfg;
-	char **cfgpaths = NULL;
+	char **cfgpaths = NULL, **all = NULL;
 	size_t nhosts = 0, i;
 	int c, rc = EXIT_UNKNOWN;
 
 	fscert_policy_init(&p);
 	fscert_err_clear(&e);
 	fscert_config_init(&cfg);
-	while ((c = getopt_long(argc, argv, "hvq", opts, NULL)) != -1) {
+	while ((c = getopt_long(
+		    argc, argv, "h" GLOBAL_SHORTOPTS, opts, NULL)) != -1) {
 		if (global_opt(g, c))
 			continue;
 		switch (c) {
@@ -347,7 +355,7 @@ cmd_check(int argc, char **argv, struct globals *g)
 			}
 			fmt = c == 'j' ? FMT_JSON : FMT_NAGIOS;
 			break;
-		case 'c':
+		case 'e':
 			cert = optarg;
 			break;
 		case 'k':
@@ -355,6 +363,13 @@ cmd_check(int argc, char **argv, struct globals *g)
 			break;
 		case 'a':
 			chain = optarg;
+			break;
+		case 'K':
+			if (fscert_key_types_parse(optarg, &p.key_types, &e) ==
+			    -1) {
+				warnx("check: --key-types: %s", e.msg);
+				goto out;
+			}
 			break;
 		case 'h':
 			(void)check_usage(stdout);
@@ -394,7 +409,13 @@ cmd_check(int argc, char **argv, struct globals *g)
 	memset(&ru, 0, sizeof(ru));
 	ru.fmt = fmt;
 	ru.quiet = g->quiet;
-	ru.paths = argv;
+	/* The labels are drawn from every path: --cert's, then the rest. */
+	if ((all = calloc((size_t)argc + 1, sizeof(*all))) == NULL)
+		errx(EXIT_UNKNOWN, "out of memory");
+	all[0] = (char *)cert;
+	for (i = 0; i < (size_t)argc; i++)
+		all[i + 1] = argv[i];
+	ru.paths = cert != NULL ? all : all + 1;
 	ru.npaths = (size_t)argc + (cert != NULL);
 	ru.p = &p;
 	if (cert != NULL) {
@@ -419,6 +440,7 @@ fail:
 	rc = EXIT_UNKNOWN;
 out:
 	free(hosts);
+	free(all);
 	free(cfgpaths);
 	fscert_config_free(&cfg);
 	fscert_policy_clear(&p);

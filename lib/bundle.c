@@ -40,6 +40,28 @@ fscert_bundle_free(struct fscert_bundle *b)
 		fscert_buf_free(&b->files[i]);
 }
 
+/*
+ * The DH PARAMETERS block to carry into agent.pem must be one OpenSSL
+ * parses (fscert_pem_parse checks that); carried corrupt, FreeSWITCH
+ * would read a broken agent.pem.
+ */
+static int
+check_dh(const char *dh, struct fscert_err *err)
+{
+	struct fscert_pem *p;
+	int ok;
+
+	if ((p = fscert_pem_parse("agent.pem", dh, strlen(dh), err)) == NULL)
+		return -1;
+	ok = p->dhparams != NULL;
+	fscert_pem_free(p);
+	if (!ok)
+		return fscert_err_set(err, FSCERT_EPARSE,
+		    "agent.pem: the block kept from the old file holds no DH "
+		    "PARAMETERS");
+	return 0;
+}
+
 int
 fscert_bundle_build(const struct fscert_lineage *l, const char *dhparams,
     struct fscert_bundle *b, struct fscert_err *err)
@@ -62,6 +84,9 @@ fscert_bundle_build(const struct fscert_lineage *l, const char *dhparams,
 		return fscert_err_set(err, FSCERT_EREFUSED,
 		    "%s: no intermediate: cafile.pem would be empty",
 		    fscert_lineage_name(l, l->chain_from));
+	if (dhparams != NULL && *dhparams != '\0' &&
+	    check_dh(dhparams, err) == -1)
+		return -1;
 
 	/* agent.pem: SIP-TLS reads the first certificate and the key. */
 	if (fscert_pem_put_cert(agent, l->leaf, err) == -1 ||

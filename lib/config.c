@@ -4,7 +4,10 @@
  * type and where it goes, so that fscert.conf(5) and this table can be
  * compared line by line.
  */
+#define _XOPEN_SOURCE 700 /* realpath */
+
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,7 @@
 #include <openssl/crypto.h>
 
 #include "fscert/config.h"
+#include "fscert/validate.h"
 #include "internal.h"
 
 /* inih's distro build reads at most this many bytes of a line. */
@@ -88,9 +92,12 @@ static const struct key keys[] = {
 	CI(S_RELOAD, "force_window_days", force_window_days, 3650),
 	CI(S_RELOAD, "verify_timeout", verify_timeout, 3600),
 	CI(S_RELOAD, "running_timeout", running_timeout, 3600),
+	CI(S_RELOAD, "reloadxml_timeout", reloadxml_timeout, 3600),
 	CB(S_RELOAD, "force", force),
 	CI(S_CHECK, "warn_days", warn_days, 3650),
 	CI(S_CHECK, "crit_days", crit_days, 3650),
+	TS("key_types", key_types),
+	CS(S_CHECK, "key_types", key_types),
 };
 
 void
@@ -103,6 +110,7 @@ fscert_config_init(struct fscert_config *c)
 	c->force_window_days = 3;
 	c->verify_timeout = 15;
 	c->running_timeout = 120;
+	c->reloadxml_timeout = 30;
 	c->warn_days = 20;
 	c->crit_days = 10;
 }
@@ -138,6 +146,7 @@ fscert_config_free(struct fscert_config *c)
 	free(c->targets);
 	free(c->path);
 	free(c->esl_host);
+	free(c->key_types);
 	if (c->esl_password != NULL) {
 		OPENSSL_cleanse(c->esl_password, strlen(c->esl_password));
 		free(c->esl_password);
@@ -205,11 +214,20 @@ struct fscert_target *
 fscert_config_add_target(
     struct fscert_config *c, const char *name, struct fscert_err *err)
 {
-	struct fscert_target *t, *nt;
-	char *n;
+	struct fscert_target *t;
 
 	if ((t = fscert_config_target(c, name)) != NULL)
 		return t;
+	return fscert_config_new_target(c, name, err);
+}
+
+struct fscert_target *
+fscert_config_new_target(
+    struct fscert_config *c, const char *name, struct fscert_err *err)
+{
+	struct fscert_target *t, *nt;
+	char *n;
+
 	if ((n = strdup(name)) == NULL)
 		goto nomem;
 	nt = realloc(c->targets, (c->ntargets + 1) * sizeof(*nt));
@@ -281,6 +299,11 @@ handler(void *user, const char *section, const char *name, const char *value)
 			    "'%s' given twice (an indented line continues "
 			    "the key above it)",
 			    name);
+		if (strcmp(name, "key_types") == 0 &&
+		    fscert_key_types_parse(value, NULL, NULL) == -1)
+			FAIL(ps,
+			    "'key_types' must be rsa or rsa,ecdsa, not '%s'",
+			    value);
 		if ((*(char **)(base + k->off) = strdup(value)) == NULL)
 			FAIL(ps, "out of memory");
 		break;
@@ -382,9 +405,29 @@ fscert_config_parse(
 	return 0;
 }
 
+/* Do two directory paths name one directory (real paths when both exist)? */
+static int
+same_dir(const char *a, const char *b)
+{
+	char ra[PATH_MAX], rb[PATH_MAX];
+	size_t na, nb;
+
+	if (realpath(a, ra) != NULL && realpath(b, rb) != NULL)
+		return strcmp(ra, rb) == 0;
+	/* Not there (yet): as written, but for trailing slashes. */
+	na = strlen(a);
+	nb = strlen(b);
+	while (na > 1 && a[na - 1] == '/')
+		na--;
+	while (nb > 1 && b[nb - 1] == '/')
+		nb--;
+	return na == nb && memcmp(a, b, na) == 0;
+}
+
 /*
  * Two targets writing the same vars fragment would rewrite it in turn
- * on every run (and reload FreeSWITCH each time): refuse the file.
+ * on every run (and reload FreeSWITCH each time): refuse the file.  So
+ * would two targets installing into one cert dir.
  */
 static int
 check_targets(
@@ -397,9 +440,24 @@ check_targets(
 		for (j = i + 1; j < c->ntargets; j++) {
 			a = &c->targets[i];
 			b = &c->targets[j];
+			if (a->cert_dir != NULL && b->cert_dir != NULL &&
+			    same_dir(a->cert_dir, b->cert_dir))
+				return fscert_err_set(err, FSCERT_EPARSE,
+				    "%s: targets '%s' and '%s' both install "
+				    "into %s%s%s%s: each would replace the "
+				    "other's set on every run; give each its "
+				    "own cert_dir",
+				    path, a->name, b->name, a->cert_dir,
+				    strcmp(a->cert_dir, b->cert_dir) ? " (as "
+								     : "",
+				    strcmp(a->cert_dir, b->cert_dir)
+					? b->cert_dir
+					: "",
+				    strcmp(a->cert_dir, b->cert_dir) ? ")"
+								     : "");
 			if (!a->vars || !b->vars || a->conf_dir == NULL ||
 			    b->conf_dir == NULL ||
-			    strcmp(a->conf_dir, b->conf_dir) != 0 ||
+			    !same_dir(a->conf_dir, b->conf_dir) ||
 			    strcmp(
 				a->vars_file ? a->vars_file : FSCERT_VARS_FILE,
 				b->vars_file ? b->vars_file
@@ -454,4 +512,13 @@ fscert_config_load(struct fscert_config *c, const char *path, int missing_ok,
 	if ((c->path = fs_strdup(path, err)) == NULL)
 		return -1;
 	return 0;
+}
+
+const char *
+fscert_target_key_types(
+    const struct fscert_target *t, const struct fscert_config *c)
+{
+	if (t->key_types != NULL)
+		return t->key_types;
+	return c->key_types != NULL ? c->key_types : "rsa,ecdsa";
 }

@@ -72,11 +72,11 @@ inside(const char *real, const char *root)
 /*
  * Read file f (its path and name already set).  optional: a missing
  * file is not an error.  root: when not NULL, the tree the real path
- * must stay inside.
+ * must stay inside, which why names in the refusal.
  */
 static int
-read_file(struct fscert_file *f, const char *root, int optional,
-    struct fscert_err *err)
+read_file(struct fscert_file *f, const char *root, const char *why,
+    int optional, struct fscert_err *err)
 {
 	char real[PATH_MAX], target[PATH_MAX];
 	unsigned char *buf = NULL;
@@ -103,8 +103,8 @@ read_file(struct fscert_file *f, const char *root, int optional,
 	}
 	if (root != NULL && !inside(real, root))
 		return fscert_err_set(err, FSCERT_ESYMLINK,
-		    "%s: symlink resolves to '%s', outside '%s'", f->path, real,
-		    root);
+		    "%s: symlink resolves to '%s', outside '%s' (%s)", f->path,
+		    real, root, why != NULL ? why : "the lineage's tree");
 	if ((f->real = fs_strdup(real, err)) == NULL)
 		return -1;
 	if (fs_read_capped(
@@ -234,26 +234,33 @@ exists(const char *dir, const char *name)
 	return rc;
 }
 
+#define ROOT_CERTBOT "the certbot config dir, for a lineage under live/"
+#define ROOT_PARENT "the parent directory, for a lineage not under live/"
+
 /*
- * The tree a live dir's symlinks may lead into: certbot's config dir
- * (live/NAME/../..) when the directory sits in a "live" directory,
- * else the directory itself.
+ * The tree a lineage's symlinks may lead into: certbot's config dir
+ * (live/NAME/../..) when the directory sits in a "live" directory, else
+ * the directory's parent, since hand-made layouts keep their files in
+ * a sibling archive directory.  *why names the rule for messages.
  */
 static char *
-tree_root(const char *realdir, enum fscert_kind kind, struct fscert_err *err)
+tree_root(const char *realdir, enum fscert_kind kind, const char **why,
+    struct fscert_err *err)
 {
 	char parent[PATH_MAX], grand[PATH_MAX], *d;
 
+	(void)snprintf(parent, sizeof(parent), "%s", realdir);
+	d = dirname(parent);
 	if (kind == FSCERT_KIND_LIVE) {
-		(void)snprintf(parent, sizeof(parent), "%s", realdir);
-		d = dirname(parent);
 		(void)snprintf(grand, sizeof(grand), "%s", d);
 		if (strcmp(basename(grand), "live") == 0) {
 			(void)snprintf(grand, sizeof(grand), "%s", d);
+			*why = ROOT_CERTBOT;
 			return fs_strdup(dirname(grand), err);
 		}
 	}
-	return fs_strdup(realdir, err);
+	*why = ROOT_PARENT;
+	return fs_strdup(d, err);
 }
 
 struct fscert_lineage *
@@ -288,15 +295,20 @@ fscert_lineage_open_dir(const char *dir, struct fscert_err *err)
 		fscert_err_sys(err, FSCERT_EIO, "%s", dir);
 		return NULL;
 	}
-	if (exists(dir, "cert.pem") || exists(dir, "privkey.pem")) {
-		kind = FSCERT_KIND_LIVE;
-		roles = live;
-		n = sizeof(live) / sizeof(live[0]);
-	} else if (exists(dir, "agent.pem") || exists(dir, "wss.pem") ||
+	/*
+	 * The files FreeSWITCH reads decide first: admins leave cert.pem
+	 * and privkey.pem beside them in /etc/freeswitch/tls, and what
+	 * FreeSWITCH serves is agent.pem, not those.
+	 */
+	if (exists(dir, "agent.pem") || exists(dir, "wss.pem") ||
 	    exists(dir, "cafile.pem")) {
 		kind = FSCERT_KIND_INSTALLED;
 		roles = inst;
 		n = sizeof(inst) / sizeof(inst[0]);
+	} else if (exists(dir, "cert.pem") || exists(dir, "privkey.pem")) {
+		kind = FSCERT_KIND_LIVE;
+		roles = live;
+		n = sizeof(live) / sizeof(live[0]);
 	} else {
 		fscert_err_set(err, FSCERT_ENOENT,
 		    "%s: neither a certbot lineage (no cert.pem) nor a "
@@ -307,7 +319,7 @@ fscert_lineage_open_dir(const char *dir, struct fscert_err *err)
 	if ((l = new_lineage(kind, err)) == NULL)
 		return NULL;
 	if ((l->dir = fs_strdup(dir, err)) == NULL ||
-	    (l->root = tree_root(realdir, kind, err)) == NULL)
+	    (l->root = tree_root(realdir, kind, &l->root_why, err)) == NULL)
 		goto err;
 	for (i = 0; i < n; i++) {
 		/*
@@ -318,8 +330,8 @@ fscert_lineage_open_dir(const char *dir, struct fscert_err *err)
 		    roles[i] == FSCERT_F_FULLCHAIN || roles[i] == FSCERT_F_WSS;
 
 		if (set_file(l, roles[i], dir, NULL, err) == -1 ||
-		    read_file(&l->files[roles[i]], l->root, optional, err) ==
-			-1)
+		    read_file(&l->files[roles[i]], l->root, l->root_why,
+			optional, err) == -1)
 			goto err;
 	}
 	if (kind == FSCERT_KIND_LIVE) {
@@ -347,13 +359,13 @@ fscert_lineage_open_files(const char *cert, const char *key, const char *chain,
 	if ((l = new_lineage(FSCERT_KIND_FILES, err)) == NULL)
 		return NULL;
 	if (set_file(l, FSCERT_F_CERT, NULL, cert, err) == -1 ||
-	    read_file(&l->files[FSCERT_F_CERT], NULL, 0, err) == -1 ||
+	    read_file(&l->files[FSCERT_F_CERT], NULL, NULL, 0, err) == -1 ||
 	    set_file(l, FSCERT_F_KEY, NULL, key, err) == -1 ||
-	    read_file(&l->files[FSCERT_F_KEY], NULL, 0, err) == -1)
+	    read_file(&l->files[FSCERT_F_KEY], NULL, NULL, 0, err) == -1)
 		goto err;
 	if (chain != NULL &&
 	    (set_file(l, FSCERT_F_CHAIN, NULL, chain, err) == -1 ||
-		read_file(&l->files[FSCERT_F_CHAIN], NULL, 0, err) == -1))
+		read_file(&l->files[FSCERT_F_CHAIN], NULL, NULL, 0, err) == -1))
 		goto err;
 	if (derive(l, FSCERT_F_CERT, FSCERT_F_KEY, err) == -1)
 		goto err;

@@ -125,7 +125,9 @@ looks_der(const unsigned char *b, size_t len)
  *  - the last certificates parsed, by DER: cert.pem's leaf comes again
  *    in fullchain.pem, the intermediate in every lineage of a CA.
  * They live as long as the process (reachable, never leaked) and are
- * guarded by one mutex.
+ * guarded by one mutex.  When every decoder slot is taken (a run over
+ * more than DEC_MAX key types and formats), a key is decoded with a
+ * context of its own, as fast as without a cache, never refused.
  */
 #define DEC_MAX 8
 #define CERT_CACHE 32
@@ -145,6 +147,28 @@ static struct {
 	X509 *x;
 } certs[CERT_CACHE];
 static size_t certs_next;
+
+/* Decode with a context of its own (no free slot); NULL on failure. */
+static EVP_PKEY *
+decode_key_uncached(
+    const char *type, const char *structure, const unsigned char *der, long len)
+{
+	const unsigned char *q = der;
+	size_t left = (size_t)len;
+	OSSL_DECODER_CTX *ctx;
+	EVP_PKEY *k = NULL;
+
+	ctx = OSSL_DECODER_CTX_new_for_pkey(
+	    &k, "DER", structure, type, EVP_PKEY_KEYPAIR, NULL, NULL);
+	if (ctx == NULL)
+		return NULL;
+	if (!OSSL_DECODER_from_data(ctx, &q, &left) || left != 0) {
+		EVP_PKEY_free(k);
+		k = NULL;
+	}
+	OSSL_DECODER_CTX_free(ctx);
+	return k;
+}
 
 /* Decode a private key of type from DER in structure; NULL on failure. */
 static EVP_PKEY *
@@ -176,6 +200,8 @@ decode_key(
 		decs[i].out = NULL;
 	}
 	(void)pthread_mutex_unlock(&cache_mtx);
+	if (i == DEC_MAX)
+		return decode_key_uncached(type, structure, der, len);
 	return k;
 }
 
@@ -258,6 +284,14 @@ take_key(struct fscert_pem *p, const char *name, const char *label,
 		k = decode_key("RSA", "type-specific", der, len);
 	else if (strcmp(label, "EC PRIVATE KEY") == 0)
 		k = decode_key("EC", "type-specific", der, len);
+	else if (strcmp(label, "DSA PRIVATE KEY") == 0)
+		/* Read, so that validation names the type it refuses. */
+		k = decode_key("DSA", "type-specific", der, len);
+	else
+		return fscert_err_set(err, FSCERT_EPARSE,
+		    "%s: '%s' block: a key type fscert cannot read (RSA or "
+		    "ECDSA in PEM is needed)",
+		    name, label);
 	if (k == NULL)
 		return fscert_err_ssl(
 		    err, "%s: corrupt '%s' block", name, label);
@@ -295,13 +329,28 @@ take_cert(struct fscert_pem *p, const char *name, const unsigned char *der,
  * (CR, a NUL byte, odd line lengths) but should not be written back.
  */
 static int
-take_dh(struct fscert_pem *p, const unsigned char *der, long len,
-    struct fscert_err *err)
+take_dh(struct fscert_pem *p, const char *name, const unsigned char *der,
+    long len, struct fscert_err *err)
 {
+	const unsigned char *q = der;
+	EVP_PKEY *dh;
 	BIO *bio;
 	char *data;
 	long n;
 
+	/*
+	 * Parameters OpenSSL cannot parse would be carried into agent.pem
+	 * for FreeSWITCH to choke on: refuse them here.
+	 */
+	dh = d2i_KeyParams(EVP_PKEY_DH, NULL, &q, len);
+	EVP_PKEY_free(dh);
+	if (dh == NULL || q != der + len) {
+		ERR_clear_error();
+		return fscert_err_set(err, FSCERT_EPARSE,
+		    "%s: corrupt 'DH PARAMETERS' block (not DH parameters "
+		    "OpenSSL can read)",
+		    name);
+	}
 	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
 	    !PEM_write_bio(bio, "DH PARAMETERS", "", der, len) ||
 	    (n = BIO_get_mem_data(bio, &data)) <= 0) {
@@ -317,6 +366,17 @@ take_dh(struct fscert_pem *p, const unsigned char *der, long len,
 	p->dhparams[n] = '\0';
 	BIO_free(bio);
 	return 0;
+}
+
+/* "PRIVATE KEY", "RSA PRIVATE KEY", "DSA PRIVATE KEY", ... */
+static int
+is_key_label(const char *label)
+{
+	size_t n = strlen(label), k = sizeof("PRIVATE KEY") - 1;
+
+	return strcmp(label, "PRIVATE KEY") == 0 ||
+	    (n > k + 1 && label[n - k - 1] == ' ' &&
+		strcmp(label + n - k, "PRIVATE KEY") == 0);
 }
 
 /*
@@ -361,12 +421,10 @@ take_block(struct fscert_pem *p, const char *name, const char *label,
 	if (strcmp(label, "CERTIFICATE") == 0 ||
 	    strcmp(label, "X509 CERTIFICATE") == 0)
 		rc = take_cert(p, name, der, len, err);
-	else if (strcmp(label, "PRIVATE KEY") == 0 ||
-	    strcmp(label, "RSA PRIVATE KEY") == 0 ||
-	    strcmp(label, "EC PRIVATE KEY") == 0)
+	else if (is_key_label(label))
 		rc = take_key(p, name, label, der, len, err);
 	else if (strcmp(label, "DH PARAMETERS") == 0)
-		rc = take_dh(p, der, len, err);
+		rc = take_dh(p, name, der, len, err);
 	else
 		rc = 0; /* EC PARAMETERS, CSRs, ...: not ours, ignored */
 	if (rc == -1 && err != NULL && err->code == FSCERT_ECRYPTO)

@@ -183,7 +183,8 @@ for name in "$ECDSA" "$RSA"; do
 	if [ "$name" = "$RSA" ]; then
 		want_rc=0 want_status=OK want_rules='[]' want_key='["RSA",2048]'
 	else
-		want_rc=1 want_status=WARNING want_rules='["ecdsa-key"]' want_key='["EC",256]'
+		# certbot's default: a note that leaves the status OK
+		want_rc=0 want_status=OK want_rules='["ecdsa-key"]' want_key='["EC",256]'
 	fi
 
 	# check, text
@@ -237,12 +238,17 @@ for name in "$ECDSA" "$RSA"; do
 		"$(fps "$arch/fullchain2.pem")" "$(fps "$out/wss.pem")"
 	expect "$name: wss.pem's key is privkey2.pem" "$(pubkey "$arch/privkey2.pem")" "$(pubkey "$out/wss.pem")"
 	if [ "$name" = "$ECDSA" ]; then
-		if grep -q '^fscert: warning: ' "$scratch/bundle-$name.err"; then
-			ok "$name: bundle prints the ECDSA warning as 'fscert: warning: ...' on stderr"
+		if grep -q '^fscert: note: .*ECDSA' "$scratch/bundle-$name.err"; then
+			ok "$name: bundle prints the ECDSA note as 'fscert: note: ...' on stderr"
 		else
-			not_ok "$name: bundle prints the ECDSA warning as 'fscert: warning: ...' on stderr"
+			not_ok "$name: bundle prints the ECDSA note as 'fscert: note: ...' on stderr"
 			show "bundle-$name"
 		fi
+		# a fleet of RSA-only phones: key_types = rsa refuses it
+		fscert_run "rsaonly-$name" check --json --key-types rsa --ca-file "$ROOT" --host "$name" "$live"
+		expect_rc "$name: fscert check --key-types rsa exits 2" 2 "rsaonly-$name"
+		expect "$name: --key-types rsa: a refusing ecdsa-key finding" '[[true,"CRITICAL"]]' \
+			"$(json "$scratch/rsaonly-$name.out" '[[f["refuse"], f["severity"]] for p in d["paths"] for f in p["findings"] if f["rule"] == "ecdsa-key"]')"
 	fi
 
 	# the installed directory checks like the live one

@@ -905,3 +905,99 @@ fx_init(void)
 	sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGPIPE, &sa, NULL);
 }
+
+/* Keys outside the pool. */
+
+#include <openssl/dsa.h>
+#include <openssl/rsa.h>
+#include <openssl/param_build.h>
+
+EVP_PKEY *
+fx_key_gen(const char *type, int bits)
+{
+	EVP_PKEY_CTX	*c = NULL;
+	EVP_PKEY	*params = NULL, *k = NULL;
+
+	if (strcmp(type, "RSA-PSS") == 0) {
+		if ((c = EVP_PKEY_CTX_new_from_name(NULL, "RSA-PSS", NULL)) ==
+		    NULL || EVP_PKEY_keygen_init(c) != 1 ||
+		    EVP_PKEY_CTX_set_rsa_keygen_bits(c, bits) != 1 ||
+		    EVP_PKEY_keygen(c, &k) != 1)
+			die("RSA-PSS keygen");
+	} else if (strcmp(type, "DSA") == 0) {
+		if ((c = EVP_PKEY_CTX_new_from_name(NULL, "DSA", NULL)) ==
+		    NULL || EVP_PKEY_paramgen_init(c) != 1 ||
+		    EVP_PKEY_CTX_set_dsa_paramgen_bits(c, bits) != 1 ||
+		    EVP_PKEY_paramgen(c, &params) != 1)
+			die("DSA paramgen");
+		EVP_PKEY_CTX_free(c);
+		if ((c = EVP_PKEY_CTX_new_from_pkey(NULL, params, NULL)) ==
+		    NULL || EVP_PKEY_keygen_init(c) != 1 ||
+		    EVP_PKEY_keygen(c, &k) != 1)
+			die("DSA keygen");
+	} else
+		k = EVP_PKEY_Q_keygen(NULL, NULL, type);
+	if (k == NULL)
+		die("generate key %s", type);
+	EVP_PKEY_CTX_free(c);
+	EVP_PKEY_free(params);
+	return k;
+}
+
+EVP_PKEY *
+fx_key_rsa_wrong_d(EVP_PKEY *k)
+{
+	static const char *const names[] = {
+		OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E,
+		OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2,
+		OSSL_PKEY_PARAM_RSA_EXPONENT1, OSSL_PKEY_PARAM_RSA_EXPONENT2,
+		OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+	};
+	OSSL_PARAM_BLD	*bld;
+	OSSL_PARAM	*params;
+	EVP_PKEY_CTX	*c;
+	EVP_PKEY	*out = NULL;
+	BIGNUM		*bn[8] = { NULL };
+	size_t		 i;
+
+	if ((bld = OSSL_PARAM_BLD_new()) == NULL)
+		die("OSSL_PARAM_BLD_new");
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!EVP_PKEY_get_bn_param(k, names[i], &bn[i]) ||
+		    !OSSL_PARAM_BLD_push_BN(bld, names[i], bn[i]))
+			die("RSA parameter %s", names[i]);
+	/* d + 2: still odd, still below n, and wrong. */
+	if (!EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_D, &bn[7]) ||
+	    !BN_add_word(bn[7], 2) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_D, bn[7]) ||
+	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
+		die("RSA parameter d");
+	if ((c = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(c) != 1 ||
+	    EVP_PKEY_fromdata(c, &out, EVP_PKEY_KEYPAIR, params) != 1)
+		die("EVP_PKEY_fromdata");
+	EVP_PKEY_CTX_free(c);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	for (i = 0; i < 8; i++)
+		BN_free(bn[i]);
+	return out;
+}
+
+X509 *
+fx_cert_san(const struct fx_spec *s, const char *san, X509 *issuer,
+    EVP_PKEY *issuer_key)
+{
+	struct fx_spec	 t = *s;
+	X509V3_CTX	 v3;
+	X509		*x;
+
+	t.san = NULL;
+	x = fx_cert(&t, issuer, issuer_key);
+	X509V3_set_ctx(&v3, issuer != NULL ? issuer : x, x, NULL, NULL, 0);
+	add_ext(x, &v3, NID_subject_alt_name, san);
+	if (X509_sign(x, issuer != NULL ? issuer_key : s->key,
+	    EVP_sha256()) <= 0)
+		die("X509_sign %s", san);
+	return x;
+}

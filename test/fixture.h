@@ -170,4 +170,21 @@ int	fx_run_with_tty(int (*fn)(void *), void *arg, int timeout_s,
 /* Called first by every test main: stdin from /dev/null, umask 022. */
 void	fx_init(void);
 
+/*
+ * Keys outside the pool (the caller frees them with EVP_PKEY_free).
+ * fx_key_gen: type is an OpenSSL key type ("ED25519", "ED448",
+ * "X25519", "X448", "RSA-PSS", "DSA"); bits is used by RSA-PSS and DSA.
+ * fx_key_rsa_wrong_d: a copy of the RSA key k with the same n, e, primes
+ * and CRT values but a wrong private exponent d.
+ */
+EVP_PKEY	*fx_key_gen(const char *type, int bits);
+EVP_PKEY	*fx_key_rsa_wrong_d(EVP_PKEY *k);
+
+/*
+ * A certificate for s (s->san is ignored) whose subjectAltName is san,
+ * in OpenSSL's config syntax ("IP:192.0.2.10,DNS:a.test").
+ */
+X509		*fx_cert_san(const struct fx_spec *s, const char *san,
+		    X509 *issuer, EVP_PKEY *issuer_key);
+
 #endif /* FSCERT_TEST_FIXTURE_H */

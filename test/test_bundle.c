@@ -367,6 +367,32 @@ dhparams_go_to_agent_only(void **state)
 	free(dh);
 }
 
+/* Issue 8 #12: a DH PARAMETERS block OpenSSL cannot parse is refused. */
+static void
+dhparams_corrupt_refused(void **state)
+{
+	static const char bad[] = "-----BEGIN DH PARAMETERS-----\nAgEB\n"
+	    "-----END DH PARAMETERS-----\n";
+	struct bt		*t = *state;
+	struct fscert_err	 e;
+	char			*live;
+	int			 i;
+
+	pki_ec(t, FX_KEY_PKCS8);
+	live = fx_live(t->base, NAME, &t->f);
+	fscert_err_clear(&e);
+	if ((t->l = fscert_lineage_open_dir(live, &e)) == NULL)
+		fail_msg("open: %s", e.msg);
+	free(live);
+	memset(&t->b, 0, sizeof(t->b));
+	assert_int_equal(fscert_bundle_build(t->l, bad, &t->b, &e), -1);
+	assert_non_null(strstr(e.msg, "agent.pem"));
+	assert_non_null(strstr(e.msg, "DH PARAMETERS"));
+	assert_null(strchr(e.msg, '\n'));
+	for (i = 0; i < FSCERT_OUT__MAX; i++)
+		assert_int_equal(t->b.files[i].len, 0);
+}
+
 static void
 empty_chain_is_refused(void **state)
 {
@@ -1044,6 +1070,7 @@ main(void)
 		T(contents_from_crlf_and_dumps),
 		T(contents_two_intermediates_in_order),
 		T(dhparams_go_to_agent_only),
+		T(dhparams_corrupt_refused),
 		T(empty_chain_is_refused),
 		T(rebuild_from_installed_is_identical),
 		T(write_modes_under_strict_umask),

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fscert/config.h"
 #include "fixture.h"
@@ -302,6 +303,59 @@ same_vars_fragment_refused(void **state)
 }
 
 static void
+same_cert_dir_refused(void **state)
+{
+	static const char both[] =
+	    "[target a]\ncert_dir = /nonexistent/tls\n"
+	    "[target b]\ncert_dir = /nonexistent/tls/\n";
+	struct fscert_config	 c;
+	struct fscert_err	 e;
+	char			*tmp, *path, *dir, *link, *text;
+
+	(void)state;
+	/* Not there: the paths are compared as written. */
+	assert_int_equal(load_str(&c, both, 0644, &e, &tmp, &path), -1);
+	assert_non_null(strstr(e.msg, path));
+	assert_non_null(strstr(e.msg, "'a'"));
+	assert_non_null(strstr(e.msg, "'b'"));
+	assert_non_null(strstr(e.msg, "/nonexistent/tls"));
+	fscert_config_free(&c);
+
+	/* There: a symlink to the same directory is the same directory. */
+	dir = fx_path(tmp, "tls");
+	link = fx_path(tmp, "link");
+	fx_mkdirs(dir);
+	assert_int_equal(symlink(dir, link), 0);
+	text = fx_cat("[target a]\ncert_dir = ", dir, "\n[target b]\n",
+	    "cert_dir = ", link, "\n", (char *)NULL);
+	fx_write_str(path, text, 0644);
+	fscert_config_init(&c);
+	fscert_err_clear(&e);
+	assert_int_equal(fscert_config_load(&c, path, 0, &e), -1);
+	assert_non_null(strstr(e.msg, "'a'"));
+	assert_non_null(strstr(e.msg, "'b'"));
+	assert_non_null(strstr(e.msg, dir));
+	fscert_config_free(&c);
+	free(text);
+
+	/* Two directories: fine. */
+	text = fx_cat("[target a]\ncert_dir = ", dir, "\n[target b]\n",
+	    "cert_dir = ", tmp, "\n", (char *)NULL);
+	fx_write_str(path, text, 0644);
+	fscert_config_init(&c);
+	if (fscert_config_load(&c, path, 0, &e) != 0)
+		fail_msg("two dirs: %s", e.msg);
+	assert_int_equal(c.ntargets, 2);
+	fscert_config_free(&c);
+	free(text);
+	fx_rmtree(tmp);
+	free(link);
+	free(dir);
+	free(path);
+	free(tmp);
+}
+
+static void
 missing_file(void **state)
 {
 	struct fscert_config	 c;
@@ -334,6 +388,7 @@ main(void)
 		cmocka_unit_test(errors_name_file_and_line),
 		cmocka_unit_test(password_needs_private_file),
 		cmocka_unit_test(same_vars_fragment_refused),
+		cmocka_unit_test(same_cert_dir_refused),
 		cmocka_unit_test(missing_file),
 	};
 

@@ -264,6 +264,55 @@ refused_lineage_writes_nothing(void **state)
 	free(t);
 }
 
+/*
+ * Issue 8 #7: key_types = rsa (a fleet of older desk phones) refuses
+ * certbot's default ECDSA lineage, from the target or from [check]; the
+ * default takes it with a note that leaves the status OK.
+ */
+static void
+key_types_rsa_refuses_ecdsa(void **state)
+{
+	struct env			*v = *state;
+	struct fscert_deploy_opts	 o;
+	struct fscert_deploy_result	 res;
+	struct fscert_err		 e;
+	char				*t;
+	size_t				 i;
+	int				 pass, noted;
+
+	memset(&o, 0, sizeof(o));
+	o.dry_run = 1;
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 0)
+			v->t.key_types = (char *)"rsa";
+		else {
+			v->t.key_types = NULL;
+			v->c.key_types = strdup("rsa");
+		}
+		assert_int_equal(deploy(v, &o, &res, &e), -1);
+		assert_int_equal(res.status, FSCERT_DEPLOY_REFUSED);
+		assert_non_null(strstr(e.msg, v->cert_dir));
+		assert_true(res.report->refused);
+		fscert_deploy_result_free(&res);
+	}
+	free(v->c.key_types);
+	v->c.key_types = NULL;
+	t = fx_listdir(v->cert_dir);
+	assert_string_equal(t, "");
+	free(t);
+
+	/* The default: deployed, the ECDSA finding only a note. */
+	assert_int_equal(deploy(v, &o, &res, &e), 0);
+	assert_int_equal(res.report->worst, FSCERT_SEV_OK);
+	noted = 0;
+	for (i = 0; i < res.report->nfindings; i++)
+		if (strstr(res.report->findings[i].msg, "ECDSA") != NULL &&
+		    res.report->findings[i].sev == FSCERT_SEV_OK)
+			noted = 1;
+	assert_true(noted);
+	fscert_deploy_result_free(&res);
+}
+
 static void
 bad_ciphers_write_nothing(void **state)
 {
@@ -321,6 +370,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(mark_pending_only_on_change,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(refused_lineage_writes_nothing,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(key_types_rsa_refuses_ecdsa,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_ciphers_write_nothing,
 		    setup, teardown),

@@ -391,14 +391,24 @@ escape_via_archive(void **state)
 	free(live);
 }
 
+/* Make link point to dir/name. */
+static void
+q_symlink(const char *dir, const char *name, const char *link)
+{
+	char	*target = fx_path(dir, name);
+
+	assert_int_equal(symlink(target, link), 0);
+	free(target);
+}
+
 static void
 plain_dir(void **state)
 {
 	struct lt		*t = *state;
 	struct fscert_lineage	*l;
-	char			*dir, *p, rdir[PATH_MAX];
+	char			*dir, *p, *far, rtmp[PATH_MAX];
 
-	/* Any dir with cert.pem: regular files, fenced by the dir itself. */
+	/* Any dir with cert.pem: regular files, fenced by its parent. */
 	dir = fx_path(t->tmp, "plain");
 	fx_mkdirs(dir);
 	p = fx_path(dir, "cert.pem");
@@ -413,11 +423,14 @@ plain_dir(void **state)
 	l = open_ok(dir);
 	assert_int_equal(l->kind, FSCERT_KIND_LIVE);
 	assert_chain(l, t->pki.inter, NULL);
-	assert_non_null(realpath(dir, rdir));
-	assert_string_equal(l->root, rdir);
+	assert_non_null(realpath(t->tmp, rtmp));
+	assert_string_equal(l->root, rtmp);
 	fscert_lineage_free(l);
 
-	/* A link out of it is refused, even into a sibling dir. */
+	/*
+	 * Issue 8 #8: a hand-made layout keeps its files in a sibling
+	 * archive dir: a link into the parent's tree is followed.
+	 */
 	p = fx_path(dir, "privkey.pem");
 	assert_int_equal(unlink(p), 0);
 	assert_int_equal(symlink("../elsewhere/k.pem", p), 0);
@@ -425,8 +438,44 @@ plain_dir(void **state)
 	p = fx_path(t->elsewhere, "k.pem");
 	fx_write_str(p, t->f.privkey, 0600);
 	free(p);
-	open_fails(dir, FSCERT_ESYMLINK, "privkey.pem", "k.pem");
+	l = open_ok(dir);
+	assert_non_null(strstr(l->files[FSCERT_F_KEY].real, "elsewhere"));
+	fscert_lineage_free(l);
+
+	/* Beyond the parent: refused, naming the root and why it applies. */
+	far = fx_tmpdir();
+	p = fx_path(far, "k.pem");
+	fx_write_str(p, t->f.privkey, 0600);
+	free(p);
+	p = fx_path(dir, "privkey.pem");
+	assert_int_equal(unlink(p), 0);
+	q_symlink(far, "k.pem", p);
+	free(p);
+	open_fails(dir, FSCERT_ESYMLINK, "privkey.pem", "parent directory");
+	open_fails(dir, FSCERT_ESYMLINK, rtmp, far);
+	fx_rmtree(far);
+	free(far);
 	free(dir);
+}
+
+/* An escape from a live/ dir names certbot's config dir as the fence. */
+static void
+escape_names_config_dir(void **state)
+{
+	struct lt	*t = *state;
+	char		*live, *link, *out, rbase[PATH_MAX];
+
+	live = make_live(t);
+	out = fx_path(t->elsewhere, "elsewhere.crt");
+	fx_write_str(out, t->f.cert, 0644);
+	link = fx_path(live, "cert.pem");
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(symlink(out, link), 0);
+	assert_non_null(realpath(t->base, rbase));
+	open_fails(live, FSCERT_ESYMLINK, rbase, "certbot config dir");
+	free(out);
+	free(link);
+	free(live);
 }
 
 /* Size cap. */
@@ -768,6 +817,63 @@ installed_dir(void **state)
 	fscert_lineage_free(l);
 }
 
+/*
+ * Issue 8 #3: admins leave cert.pem and privkey.pem (here of an older
+ * leaf) in /etc/freeswitch/tls; the directory is still an installed
+ * cert dir.  FusionPBX links agent.pem and wss.pem to all.pem in the
+ * same directory: those links are followed.
+ */
+static void
+installed_beside_stray_live_files(void **state)
+{
+	struct lt		*t = *state;
+	struct fscert_lineage	*l;
+	struct fx_spec		 s;
+	X509			*old;
+	char			*key, *all, *p, *q;
+
+	t->dir = fx_path(t->tmp, "tls");
+	write_installed(t, t->dir, 0);
+	key = fx_pem_key(t->pki.leaf_key, FX_KEY_PKCS8);
+	all = fx_cat(t->f.fullchain, key, (char *)NULL);
+	p = fx_path(t->dir, "all.pem");
+	fx_write_str(p, all, 0600);
+	free(p);
+	p = fx_path(t->dir, "agent.pem");
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(symlink("all.pem", p), 0);
+	free(p);
+	p = fx_path(t->dir, "wss.pem");
+	assert_int_equal(symlink("all.pem", p), 0);
+	free(p);
+	fx_spec_leaf(&s, fx_key_rsa(2048, 1));
+	s.cn = "old.example.test";
+	s.san = "old.example.test";
+	old = fx_cert(&s, t->pki.inter, t->pki.inter_key);
+	p = fx_path(t->dir, "cert.pem");
+	q = fx_pem_certs(old, (X509 *)NULL);
+	fx_write_str(p, q, 0644);
+	free(p);
+	free(q);
+	p = fx_path(t->dir, "privkey.pem");
+	q = fx_pem_key(fx_key_rsa(2048, 1), FX_KEY_PKCS8);
+	fx_write_str(p, q, 0600);
+	free(p);
+	free(q);
+
+	l = open_ok(t->dir);
+	assert_int_equal(l->kind, FSCERT_KIND_INSTALLED);
+	assert_true(fx_same_cert(l->leaf, t->pki.leaf));
+	assert_int_equal(l->leaf_from, FSCERT_F_AGENT);
+	assert_true(l->files[FSCERT_F_WSS].present);
+	assert_false(l->files[FSCERT_F_CERT].present);
+	assert_chain(l, t->pki.inter, NULL);
+	fscert_lineage_free(l);
+	X509_free(old);
+	free(key);
+	free(all);
+}
+
 static void
 installed_without_wss(void **state)
 {
@@ -953,6 +1059,7 @@ main(void)
 		T(escape_relative),
 		T(escape_via_archive),
 		T(plain_dir),
+		T(escape_names_config_dir),
 		T(oversize_refused),
 		T(exactly_max_accepted),
 		T(oversize_before_parsing),
@@ -969,6 +1076,7 @@ main(void)
 		T(dir_as_cert),
 		T(installed_dir),
 		T(installed_without_wss),
+		T(installed_beside_stray_live_files),
 		T(neither_kind),
 		T(missing_dir),
 		T(files_fullchain_as_cert),

@@ -781,10 +781,122 @@ put_key_without_key_fails(void **state)
 	free(t);
 }
 
+/*
+ * Issue 8 #6: the decoder cache had 8 process-wide slots; once keys of
+ * other type/format combinations took them, a valid PKCS#1 key was
+ * "corrupt".  Run first, so that no earlier test has cached PKCS#1 RSA.
+ */
+static void
+many_key_types_then_pkcs1(void **state)
+{
+	static const char *const types[] = { "ED25519", "ED448", "X25519",
+		"X448" };
+	struct fscert_err	 e;
+	struct fscert_pem	*p;
+	EVP_PKEY		*k;
+	char			*t;
+	size_t			 i;
+
+	(void)state;
+	/* RSA, EC (PKCS#8 and SEC1), RSA-PSS, four more: nine. */
+	t = fx_pem_key(fx_key_rsa(2048, 0), FX_KEY_PKCS8);
+	p = parse_str("rsa8.pem", t, &e);
+	assert_non_null(p);
+	fscert_pem_free(p);
+	free(t);
+	t = fx_pem_key(fx_key_ec("P-256", 2), FX_KEY_PKCS8);
+	p = parse_str("ec8.pem", t, &e);
+	assert_non_null(p);
+	fscert_pem_free(p);
+	free(t);
+	t = fx_pem_key(fx_key_ec("P-256", 2), FX_KEY_TRAD);
+	p = parse_str("sec1.pem", t, &e);
+	assert_non_null(p);
+	fscert_pem_free(p);
+	free(t);
+	k = fx_key_gen("RSA-PSS", 2048);
+	t = fx_pem_key(k, FX_KEY_PKCS8);
+	p = parse_str("pss.pem", t, &e);
+	if (p == NULL)
+		fail_msg("RSA-PSS: %s", e.msg);
+	fscert_pem_free(p);
+	free(t);
+	EVP_PKEY_free(k);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		k = fx_key_gen(types[i], 0);
+		t = fx_pem_key(k, FX_KEY_PKCS8);
+		p = parse_str(types[i], t, &e);
+		if (p == NULL)
+			fail_msg("%s: %s", types[i], e.msg);
+		assert_non_null(p->key);
+		fscert_pem_free(p);
+		free(t);
+		EVP_PKEY_free(k);
+	}
+	t = fx_pem_key(fx_key_rsa(2048, 0), FX_KEY_TRAD);
+	assert_non_null(strstr(t, "BEGIN RSA PRIVATE KEY"));
+	p = parse_str("privkey.pem", t, &e);
+	if (p == NULL)
+		fail_msg("a valid PKCS#1 key after 8 other kinds: %s", e.msg);
+	assert_non_null(p->key);
+	assert_string_equal(p->key_label, "RSA PRIVATE KEY");
+	fscert_pem_free(p);
+	free(t);
+}
+
+/* Issue 8 #5: a DSA key is read as one, not "no private key". */
+static void
+key_dsa_traditional(void **state)
+{
+	struct fscert_err	 e;
+	struct fscert_pem	*p;
+	EVP_PKEY		*k;
+	char			*t;
+
+	(void)state;
+	k = fx_key_gen("DSA", 2048);
+	t = fx_pem_key(k, FX_KEY_TRAD);
+	assert_non_null(strstr(t, "BEGIN DSA PRIVATE KEY"));
+	p = parse_str("privkey.pem", t, &e);
+	if (p == NULL)
+		fail_msg("%s", e.msg);
+	assert_non_null(p->key);
+	assert_int_equal(p->nkeys, 1);
+	assert_int_equal(EVP_PKEY_get_base_id(p->key), EVP_PKEY_DSA);
+	fscert_pem_free(p);
+	free(t);
+	EVP_PKEY_free(k);
+}
+
+/* Issue 8 #12: a DH PARAMETERS block OpenSSL cannot parse is refused. */
+static void
+dhparams_corrupt_refused(void **state)
+{
+	struct fscert_err	 e;
+	struct fscert_pem	*p;
+	char			*c, *t;
+
+	(void)state;
+	c = fx_pem_certs(ec.leaf, (X509 *)NULL);
+	/* Valid base64 and DER (an INTEGER 1), but not DH parameters. */
+	t = fx_cat(c, "-----BEGIN DH PARAMETERS-----\nAgEB\n"
+	    "-----END DH PARAMETERS-----\n", (char *)NULL);
+	p = parse_str("agent.pem", t, &e);
+	assert_null(p);
+	assert_int_equal(e.code, FSCERT_EPARSE);
+	assert_non_null(strstr(e.msg, "agent.pem"));
+	assert_non_null(strstr(e.msg, "DH PARAMETERS"));
+	assert_null(strchr(e.msg, '\n'));
+	free(c);
+	free(t);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		/* First: it needs a decoder cache nobody else filled. */
+		cmocka_unit_test(many_key_types_then_pkcs1),
 		cmocka_unit_test(one_cert),
 		cmocka_unit_test(chain_keeps_order),
 		cmocka_unit_test(key_pkcs8_ec),
@@ -798,6 +910,8 @@ main(void)
 		cmocka_unit_test(comments_between_blocks),
 		cmocka_unit_test(dhparams_kept),
 		cmocka_unit_test(dhparams_reencoded),
+		cmocka_unit_test(dhparams_corrupt_refused),
+		cmocka_unit_test(key_dsa_traditional),
 		cmocka_unit_test(der_cert_detected),
 		cmocka_unit_test(der_key_detected),
 		cmocka_unit_test(text_without_block_is_a_parse_error),

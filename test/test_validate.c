@@ -6,7 +6,7 @@
  * yield the case's rule with its severity and refuse flag, in a message
  * that names the file; the control run (the same setup without the
  * defect) must pass clean, save for the one rule a case allows (an EC
- * control key is an ECDSA warning, say).  Everything is generated here,
+ * control key carries the ECDSA note, say).  Everything is generated here,
  * at test time.
  */
 #include <stdarg.h>
@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fscert/config.h"
 #include "fscert/lineage.h"
 #include "fscert/validate.h"
 #include "fixture.h"
@@ -58,6 +59,7 @@ struct vctx {
 	char		*outside;	/* a file outside base, for escapes */
 	const struct vrun *run;		/* the case, for table tests */
 	struct fscert_report *report;	/* freed by teardown, even on failure */
+	EVP_PKEY	*owned;		/* a key outside the pool, or NULL */
 };
 
 struct vcase {
@@ -560,6 +562,95 @@ b_extra_certs(struct vctx *c, int d)
 		    fx_pem_certs(c->pki.leaf, c->pki.inter, (X509 *)NULL));
 }
 
+/* Issue 8 #4: same n and e (and primes), wrong d. */
+static void
+b_key_wrong_d(struct vctx *c, int d)
+{
+	EVP_PKEY	*k;
+
+	if (!d)
+		return;
+	k = fx_key_rsa_wrong_d(c->pki.leaf_key);
+	fx_files_set(&c->f.privkey, fx_pem_key(k, FX_KEY_TRAD));
+	EVP_PKEY_free(k);
+}
+
+/* A leaf for a key outside the pool, kept until teardown. */
+static void
+leaf_owned(struct vctx *c, EVP_PKEY *k)
+{
+	EVP_PKEY_free(c->owned);
+	c->owned = k;
+	leaf_key(c, k);
+}
+
+static void
+b_rsa_pss_1024(struct vctx *c, int d)
+{
+	leaf_owned(c, fx_key_gen("RSA-PSS", d ? 1024 : 2048));
+}
+
+static void
+b_ed25519(struct vctx *c, int d)
+{
+	if (d)
+		leaf_owned(c, fx_key_gen("ED25519", 0));
+}
+
+static void
+b_ed448(struct vctx *c, int d)
+{
+	if (d)
+		leaf_owned(c, fx_key_gen("ED448", 0));
+}
+
+static void
+b_ec_p521(struct vctx *c, int d)
+{
+	/* P-384 is accepted (a note only), P-521 is not. */
+	leaf_key(c, fx_key_ec(d ? "P-521" : "P-384", 0));
+}
+
+static void
+b_dsa(struct vctx *c, int d)
+{
+	if (!d)
+		return;
+	leaf_owned(c, fx_key_gen("DSA", 2048));
+	/* "DSA PRIVATE KEY": once read as "holds no private key". */
+	fx_files_set(&c->f.privkey, fx_pem_key(c->owned, FX_KEY_TRAD));
+}
+
+static void
+b_ecdsa_rsa_required(struct vctx *c, int d)
+{
+	c->pol.key_types = FSCERT_KEYTYPE_RSA;
+	b_ecdsa(c, d);
+}
+
+/* Issue 8 #8: cert.pem holds the leaf and the intermediates. */
+static void
+b_cert_holds_chain(struct vctx *c, int d)
+{
+	if (d)
+		fx_files_set(&c->f.cert,
+		    fx_pem_certs(c->pki.leaf, c->pki.inter, (X509 *)NULL));
+}
+
+static void cross_signed(struct vctx *, int);
+
+/*
+ * Issue 8 #8: no --ca-file, no trust anchor in the system store, an
+ * expired cross-sign at the end: a warning, as untrusted is, not a
+ * refusal.  The control has the anchor.
+ */
+static void
+b_untrusted_system_expired_cross(struct vctx *c, int d)
+{
+	cross_signed(c, 1);
+	c->ca = d ? CA_SYSTEM : CA_SYSTEM_ROOT;
+}
+
 /* Installed FreeSWITCH dirs. */
 
 struct inst {
@@ -873,7 +964,28 @@ static const struct vcase cases[] = {
 	    NO_RULE },
 	{ "crit-days", b_crit_days, R(EXPIRES_SOON), C, 0, "cert.pem",
 	    NO_RULE },
-	{ "ecdsa-key", b_ecdsa, R(ECDSA_KEY), W, 0, "cert.pem", NO_RULE },
+	/* A note: certbot's default must not be a permanent WARNING. */
+	{ "ecdsa-key", b_ecdsa, R(ECDSA_KEY), FSCERT_SEV_OK, 0, "cert.pem",
+	    NO_RULE },
+	{ "ecdsa-key-rsa-required", b_ecdsa_rsa_required, R(ECDSA_KEY), C, 1,
+	    "cert.pem", NO_RULE },
+	{ "key-corrupt-private-half", b_key_wrong_d, R(KEY_MISMATCH), C, 1,
+	    "privkey.pem", NO_RULE },
+	{ "weak-key-rsa-pss-1024", b_rsa_pss_1024, R(WEAK_KEY), C, 1,
+	    "cert.pem", NO_RULE },
+	{ "key-type-ed25519", b_ed25519, R(KEY_TYPE), C, 1,
+	    "cert.pem: ED25519", NO_RULE },
+	{ "key-type-ed448", b_ed448, R(KEY_TYPE), C, 1, "cert.pem: ED448",
+	    NO_RULE },
+	{ "key-type-p521", b_ec_p521, R(KEY_TYPE), C, 1,
+	    "cert.pem: EC secp521r1", R(ECDSA_KEY) },
+	{ "key-type-dsa", b_dsa, R(KEY_TYPE), C, 1, "cert.pem: DSA",
+	    NO_RULE },
+	{ "extra-certs-cert-holds-chain", b_cert_holds_chain, R(EXTRA_CERTS),
+	    W, 0, "cert.pem", NO_RULE },
+	{ "untrusted-system-expired-cross-sign",
+	    b_untrusted_system_expired_cross, R(UNTRUSTED), W, 0, "cert.pem",
+	    R(CHAIN_VALIDITY) },
 	{ "key-readable-0644", b_key_0644, R(KEY_READABLE), W, 0,
 	    "privkey.pem", NO_RULE },
 	{ "key-readable-0604", b_key_0604, R(KEY_READABLE), W, 0,
@@ -949,6 +1061,7 @@ vteardown(void **state)
 
 	(void)unsetenv("SSL_CERT_FILE");
 	fscert_report_free(c->report);
+	EVP_PKEY_free(c->owned);
 	fx_rmtree(c->tmp);
 	fx_files_free(&c->f);
 	fx_pki_free(&c->pki);
@@ -1147,6 +1260,7 @@ rule_names(void **state)
 		"leaf-not-yet-valid", "leaf-ca", "weak-key", "weak-signature",
 		"no-server-auth", "no-san", "host-mismatch", "expires-soon",
 		"ecdsa-key", "key-readable", "root-in-chain", "set-mismatch",
+		"key-type",
 	};
 	size_t	 i;
 
@@ -1532,6 +1646,188 @@ check_path_unreadable_has_one_finding(void **state)
 	free(p);
 }
 
+/* The same chain with a CA file that lacks the anchor: refused. */
+static void
+cross_signed_expired_untrusted_ca_file(void **state)
+{
+	struct vctx		*c = *state;
+	struct fscert_report	*r;
+	size_t			 i;
+	int			 untrusted = 0, validity = 0;
+
+	cross_signed(c, 1);
+	c->ca = CA_OTHER;
+	r = validate_live(c, NULL);
+	for (i = 0; i < r->nfindings; i++) {
+		if (r->findings[i].rule == FSCERT_R_UNTRUSTED)
+			untrusted = r->findings[i].refuse;
+		if (r->findings[i].rule == FSCERT_R_CHAIN_VALIDITY)
+			validity = r->findings[i].refuse;
+	}
+	if (!untrusted || !validity || !r->refused) {
+		dump(r);
+		fail_msg("expected untrusted and chain-validity refusals");
+	}
+	fscert_report_free(r);
+}
+
+/* Issue 8 #8: host names. */
+static void
+host_trailing_dot_and_idn(void **state)
+{
+	struct vctx		*c = *state;
+	struct fscert_report	*r;
+	struct fx_spec		 s;
+
+	fx_spec_leaf(&s, c->pki.leaf_key);
+	s.san = FX_LEAF_CN ",xn--bcher-kva.example.test";
+	leaf(c, &s);
+	set_hosts(c, "sip.example.test.", "b\xc3\xbc" "cher.example.test");
+	r = validate_live(c, NULL);
+	assert_clean(r, NO_RULE);
+	fscert_report_free(r);
+}
+
+static void
+host_ip_only_san(void **state)
+{
+	struct vctx		*c = *state;
+	struct fscert_report	*r;
+	struct fx_spec		 s;
+	X509			*x;
+	size_t			 i;
+	const char		*m = NULL;
+
+	fx_spec_leaf(&s, c->pki.leaf_key);
+	x = fx_cert_san(&s, "IP:192.0.2.10", c->pki.inter, c->pki.inter_key);
+	X509_free(c->pki.leaf);
+	c->pki.leaf = x;
+	files_std(c);
+	set_hosts(c, FX_LEAF_CN, "192.0.2.10");
+	r = validate_live(c, NULL);
+	for (i = 0; i < r->nfindings; i++)
+		if (r->findings[i].rule == FSCERT_R_HOST_MISMATCH) {
+			assert_null(m);	/* the IP address is covered */
+			m = r->findings[i].msg;
+		}
+	if (m == NULL || strstr(m, "only IP addresses") == NULL ||
+	    strstr(m, "192.0.2.10") == NULL || strstr(m, "cert.pem") == NULL) {
+		dump(r);
+		fail_msg("mismatch message does not say IP-only");
+	}
+	fscert_report_free(r);
+}
+
+static void
+punycode(void **state)
+{
+	struct fscert_err	 e;
+	char			 out[256], big[300];
+
+	(void)state;
+	fscert_err_clear(&e);
+	assert_int_equal(fscert_host_to_ascii("b\xc3\xbc" "cher.example",
+	    out, sizeof(out), &e), 0);
+	assert_string_equal(out, "xn--bcher-kva.example");
+	assert_int_equal(fscert_host_to_ascii("M\xc3\xbcnchen.DE", out,
+	    sizeof(out), &e), 0);
+	assert_string_equal(out, "xn--mnchen-3ya.de");
+	/* RFC 3492 7.1 (B), Chinese (simplified). */
+	assert_int_equal(fscert_host_to_ascii("\xe4\xbb\x96\xe4\xbb\xac"
+	    "\xe4\xb8\xba\xe4\xbb\x80\xe4\xb9\x88\xe4\xb8\x8d\xe8\xaf\xb4"
+	    "\xe4\xb8\xad\xe6\x96\x87", out, sizeof(out), &e), 0);
+	assert_string_equal(out, "xn--ihqwcrb4cv8a8dqg056pqjye");
+	/* RFC 3492 7.1 (A), Arabic (Egyptian). */
+	assert_int_equal(fscert_host_to_ascii("\xd9\x84\xd9\x8a\xd9\x87"
+	    "\xd9\x85\xd8\xa7\xd8\xa8\xd8\xaa\xd9\x83\xd9\x84\xd9\x85\xd9\x88"
+	    "\xd8\xb4\xd8\xb9\xd8\xb1\xd8\xa8\xd9\x8a\xd8\x9f", out,
+	    sizeof(out), &e), 0);
+	assert_string_equal(out, "xn--egbpdaj6bu4bxfgehfvwxn");
+	/* RFC 3492 7.1 (L): 3<nen>B<gumi><kinpachi><sensei>, lower-cased. */
+	assert_int_equal(fscert_host_to_ascii("3\xe5\xb9\xb4" "B\xe7\xb5\x84"
+	    "\xe9\x87\x91\xe5\x85\xab\xe5\x85\x88\xe7\x94\x9f", out,
+	    sizeof(out), &e), 0);
+	assert_string_equal(out, "xn--3b-ww4c5e180e575a65lsy2b");
+	/* ASCII passes, lower-cased; a trailing dot is dropped. */
+	assert_int_equal(fscert_host_to_ascii("SIP.Example.com.", out,
+	    sizeof(out), &e), 0);
+	assert_string_equal(out, "sip.example.com");
+	/* Bad UTF-8, a name too long for out: -1 naming the host. */
+	assert_int_equal(fscert_host_to_ascii("b\xc3" "cher", out,
+	    sizeof(out), &e), -1);
+	assert_non_null(strstr(e.msg, "UTF-8"));
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	fscert_err_clear(&e);
+	assert_int_equal(fscert_host_to_ascii(big, out, sizeof(out), &e), -1);
+	fscert_err_clear(&e);
+	assert_int_equal(fscert_host_to_ascii("b\xc3\xbc" "cher", out, 8,
+	    &e), -1);
+}
+
+/* Issue 8 #5: the JSON key_type is whole ("RSASSA-" before). */
+static void
+facts_rsa_pss(void **state)
+{
+	struct vctx		*c = *state;
+	struct fscert_report	*r;
+
+	leaf_owned(c, fx_key_gen("RSA-PSS", 2048));
+	r = validate_live(c, NULL);
+	assert_clean(r, NO_RULE);
+	assert_string_equal(r->key_type, "RSA-PSS");
+	assert_int_equal(r->key_bits, 2048);
+	fscert_report_free(r);
+}
+
+/* Issue 8 #7: key_types, as the option and the config key. */
+static void
+key_types_option(void **state)
+{
+	static const char conf[] =
+	    "[check]\nkey_types = rsa\n"
+	    "[target pbx]\nlineage = /x\nkey_types = rsa,ecdsa\n";
+	struct fscert_config	 cfg;
+	struct fscert_err	 e;
+	unsigned		 kt = 0;
+	FILE			*f;
+
+	(void)state;
+	fscert_err_clear(&e);
+	assert_int_equal(fscert_key_types_parse("rsa", &kt, &e), 0);
+	assert_int_equal(kt, FSCERT_KEYTYPE_RSA);
+	assert_int_equal(fscert_key_types_parse("rsa,ecdsa", &kt, &e), 0);
+	assert_int_equal(kt, FSCERT_KEYTYPE_RSA | FSCERT_KEYTYPE_ECDSA);
+	assert_int_equal(fscert_key_types_parse("ecdsa rsa", &kt, &e), 0);
+	assert_int_equal(kt, FSCERT_KEYTYPE_RSA | FSCERT_KEYTYPE_ECDSA);
+	assert_int_equal(fscert_key_types_parse("rsa,dsa", &kt, &e), -1);
+	assert_non_null(strstr(e.msg, "dsa"));
+	assert_int_equal(fscert_key_types_parse("", &kt, &e), -1);
+
+	f = fmemopen((void *)conf, sizeof(conf) - 1, "r");
+	assert_non_null(f);
+	fscert_config_init(&cfg);
+	fscert_err_clear(&e);
+	if (fscert_config_parse(&cfg, f, "t.conf", &e) == -1)
+		fail_msg("%s", e.msg);
+	fclose(f);
+	assert_string_equal(cfg.key_types, "rsa");
+	assert_int_equal(cfg.ntargets, 1);
+	assert_string_equal(cfg.targets[0].key_types, "rsa,ecdsa");
+	fscert_config_free(&cfg);
+
+	f = fmemopen((void *)"[check]\nkey_types = dsa\n", 24, "r");
+	assert_non_null(f);
+	fscert_config_init(&cfg);
+	fscert_err_clear(&e);
+	assert_int_equal(fscert_config_parse(&cfg, f, "t.conf", &e), -1);
+	if (strstr(e.msg, "t.conf:2") == NULL)
+		fail_msg("%s", e.msg);
+	assert_non_null(strstr(e.msg, "key_types"));
+	fclose(f);
+	fscert_config_free(&cfg);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, vsetup, vteardown)
 
 int
@@ -1544,10 +1840,16 @@ main(void)
 		cmocka_unit_test(report_add),
 		T(facts_rsa),
 		T(facts_ec),
+		T(facts_rsa_pss),
+		cmocka_unit_test(key_types_option),
 		T(facts_days_left_follow_now),
 		T(cross_signed_expired_root_ca_file),
 		T(cross_signed_expired_root_system_store),
 		T(cross_signed_valid_root_clean),
+		T(cross_signed_expired_untrusted_ca_file),
+		T(host_trailing_dot_and_idn),
+		T(host_ip_only_san),
+		cmocka_unit_test(punycode),
 		T(eku_absent_or_both_pass),
 		T(host_case_and_wildcard_pass),
 		T(crlf_validates_clean),

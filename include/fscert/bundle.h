@@ -44,7 +44,9 @@ int fscert_out_has_key(enum fscert_out o);
 
 /*
  * Build the bundle of l into *b (zeroed by the caller).  dhparams, if
- * not NULL, is a "DH PARAMETERS" PEM block appended to agent.pem.
+ * not NULL, is a "DH PARAMETERS" PEM block appended to agent.pem; it
+ * comes from the PEM reader, which refuses a block OpenSSL cannot parse
+ * (FSCERT_EPARSE), so a corrupt one is never carried into a new set.
  * Returns 0, or -1 with err set (no leaf, no key, empty chain).
  * fscert_bundle_free cleanses the key-bearing buffers.
  */

@@ -54,6 +54,7 @@ struct fscert_target {
 	size_t nprofiles;
 	char *verify[FSCERT_MAX_VERIFY]; /* HOST:PORT */
 	size_t nverify;
+	char *key_types; /* NULL: [check] key_types, else both */
 };
 
 struct fscert_config {
@@ -73,10 +74,12 @@ struct fscert_config {
 	int force; /* 0 */
 	int verify_timeout; /* seconds for every endpoint to serve it, 15 */
 	int running_timeout; /* seconds for a restarted profile, 120 */
+	int reloadxml_timeout; /* seconds for "api reloadxml", 30 */
 
 	/* [check] */
 	int warn_days; /* 20 */
 	int crit_days; /* 10 */
+	char *key_types; /* "rsa", "rsa,ecdsa"; NULL: both */
 };
 
 /* Set every default; no target. */
@@ -104,9 +107,24 @@ void fscert_config_free(struct fscert_config *c);
 struct fscert_target *fscert_config_add_target(
     struct fscert_config *c, const char *name, struct fscert_err *err);
 
+/*
+ * Add a new target called name (with defaults) to c, even when one of
+ * that name exists (a target made of command-line flags is its own);
+ * NULL with err set on ENOMEM.  Pointers into c->targets move.
+ */
+struct fscert_target *fscert_config_new_target(
+    struct fscert_config *c, const char *name, struct fscert_err *err);
+
 /* The target called name, or NULL. */
 struct fscert_target *
 fscert_config_target(struct fscert_config *c, const char *name);
+
+/*
+ * The leaf key types t accepts: its own key_types, else [check]'s, else
+ * "rsa,ecdsa" (for fscert_key_types_parse).
+ */
+const char *fscert_target_key_types(
+    const struct fscert_target *t, const struct fscert_config *c);
 
 #pragma GCC visibility pop
 

@@ -8,10 +8,11 @@
  *  - an installed FreeSWITCH cert dir (agent.pem, cafile.pem, wss.pem).
  *
  * Every file is read with a size cap (FSCERT_FILE_MAX) and only after
- * its real path was found inside the lineage's own tree: for a live
- * directory that is the certbot config dir two levels up, for any other
- * directory the directory itself.  A symlink that leads elsewhere is
- * refused with both paths named.
+ * its real path was found inside the lineage's own tree: for a
+ * directory under a live/ directory that is the certbot config dir two
+ * levels up, for any other directory its parent (hand-made layouts keep
+ * a sibling archive directory).  A symlink that leads elsewhere is
+ * refused with both paths and the rule that set the tree named.
  */
 #ifndef FSCERT_LINEAGE_H
 #define FSCERT_LINEAGE_H
@@ -30,7 +31,7 @@ extern "C" {
 #pragma GCC visibility push(default)
 
 enum fscert_kind {
-	FSCERT_KIND_LIVE, /* certbot live dir (or any dir with cert.pem) */
+	FSCERT_KIND_LIVE, /* certbot live dir (or a dir with cert.pem) */
 	FSCERT_KIND_FILES, /* explicit --cert/--key/--chain */
 	FSCERT_KIND_INSTALLED, /* agent.pem/cafile.pem/wss.pem */
 	FSCERT_KIND__MAX
@@ -63,6 +64,7 @@ struct fscert_lineage {
 	enum fscert_kind kind;
 	char *dir; /* the directory, or NULL for FILES */
 	char *root; /* the tree symlinks may not leave */
+	const char *root_why; /* static: which rule chose root */
 	struct fscert_file files[FSCERT_F__MAX];
 
 	/*
@@ -79,8 +81,10 @@ struct fscert_lineage {
 };
 
 /*
- * Open the directory dir: a certbot live dir (has cert.pem) or an
- * installed FreeSWITCH cert dir (has agent.pem, cafile.pem or wss.pem).
+ * Open the directory dir: an installed FreeSWITCH cert dir (has
+ * agent.pem, cafile.pem or wss.pem, whatever else lies there; those may
+ * be symlinks within it, as FusionPBX's to all.pem) or else a certbot
+ * live dir (has cert.pem).
  * Returns a lineage to free with fscert_lineage_free, or NULL with err
  * set (a missing, dangling, escaping, oversize or unparsable file, or a
  * directory that is neither kind).  Validation is not done here.

@@ -49,6 +49,7 @@ enum fscert_rule {
 	FSCERT_R_KEY_READABLE,
 	FSCERT_R_ROOT_IN_CHAIN,
 	FSCERT_R_SET_MISMATCH, /* installed files disagree */
+	FSCERT_R_KEY_TYPE, /* neither RSA nor ECDSA P-256/P-384 */
 	FSCERT_R__MAX
 };
 
@@ -60,7 +61,12 @@ struct fscert_policy {
 	int crit_days; /* default 10 */
 	time_t now; /* 0: time(NULL) */
 	X509_STORE *store; /* fscert_policy_load, or NULL */
+	unsigned key_types; /* FSCERT_KEYTYPE_* allowed; 0: both */
 };
+
+/* Leaf key types a target accepts (config key_types, --key-types). */
+#define FSCERT_KEYTYPE_RSA 1u
+#define FSCERT_KEYTYPE_ECDSA 2u
 
 #define FSCERT_WARN_DAYS 20
 #define FSCERT_CRIT_DAYS 10
@@ -86,11 +92,29 @@ struct fscert_report {
 	char not_after[32]; /* "2027-02-25T14:11:04Z" */
 	long days_left; /* whole days until notAfter */
 	char sha256[65]; /* lower-case hex of the leaf DER */
-	char key_type[8]; /* "RSA", "EC", ... */
+	char key_type[32]; /* "RSA", "RSA-PSS", "EC", "ED25519", ... */
 	int key_bits;
 	int chain_len;
 	char names[512]; /* DNS SANs, comma separated */
 };
+
+/*
+ * Parse a key_types value: "rsa", "ecdsa" or both ("rsa,ecdsa", commas
+ * or spaces).  Sets *out (when not NULL) to FSCERT_KEYTYPE_* bits.
+ * Returns 0, or -1 with err (when not NULL) naming the bad word.
+ */
+int
+fscert_key_types_parse(const char *s, unsigned *out, struct fscert_err *err);
+
+/*
+ * Write host in the ASCII form certificates hold into out (outlen
+ * bytes): ASCII lower-cased, a trailing dot dropped, each non-ASCII
+ * (UTF-8) label as its Punycode A-label ("bücher" -> "xn--bcher-kva",
+ * RFC 3492).  Returns 0, or -1 with err naming host (invalid UTF-8, a
+ * label over 63 bytes, a name over 253 or longer than out).
+ */
+int fscert_host_to_ascii(
+    const char *host, char *out, size_t outlen, struct fscert_err *err);
 
 /* Fill in defaults (20/10 days, system store, no hosts). */
 void fscert_policy_init(struct fscert_policy *p);
