@@ -15,7 +15,7 @@
 #include "cli.h"
 
 const char reload_synopsis[] =
-    "[--json] [--target NAME] [--lineage DIR] [--cert-dir DIR]\n"
+    "[--json] [--target NAME] [LINEAGE | --lineage DIR] [--cert-dir DIR]\n"
     "\t[--host NAME]... [--esl HOST:PORT] [--profile NAME]...\n"
     "\t[--verify HOST:PORT]... [--max-wait SECONDS] [--force]";
 
@@ -57,7 +57,8 @@ cmd_reload(int argc, char **argv, struct globals *g)
 	int c, sr, vars, rc = 0;
 
 	flags_init(&f, &rf);
-	while ((c = getopt_long(argc, argv, "hvq", opts, NULL)) != -1) {
+	while ((c = getopt_long(
+		    argc, argv, "h" GLOBAL_SHORTOPTS, opts, NULL)) != -1) {
 		if ((sr = shared_opt(g, &f, &rf, c, optarg)) == 1)
 			continue;
 		if (sr == -1)
@@ -72,7 +73,7 @@ cmd_reload(int argc, char **argv, struct globals *g)
 		} else
 			return reload_usage(stderr);
 	}
-	if (optind != argc)
+	if (tflags_positional(&f, "reload", argc - optind, argv + optind) == -1)
 		return reload_usage(stderr);
 	sr = targets_select(g, &f, &cfg, &sel, &n);
 	if (sr < 0) {
@@ -90,9 +91,11 @@ cmd_reload(int argc, char **argv, struct globals *g)
 		}
 		(void)fscert_install_pending(sel[i]->cert_dir, &vars);
 		if (g->json &&
-		    (o = json_pack("{s:s}", "target", sel[i]->name)) == NULL)
+		    (o = json_pack("{s:o}", "target", jstr(sel[i]->name))) ==
+			NULL)
 			errx(1, "out of memory");
-		rc = worse(rc, run_reload(g, &cfg, sel[i], &rf, vars, o));
+		/* NULL: a plain reload installed nothing, rolls nothing back. */
+		rc = worse(rc, run_reload(g, &cfg, sel[i], &rf, vars, NULL, o));
 		if (o != NULL)
 			json_array_append_new(arr, o);
 	}

@@ -12,14 +12,32 @@
 
 #include "cli.h"
 
+/* 0 when arg is a HOST:PORT; else a one-line error naming opt. */
+static int
+hostport_ok(const char *opt, const char *arg)
+{
+	struct fscert_err e;
+	char host[256];
+	int port;
+
+	fscert_err_clear(&e);
+	if (fscert_parse_hostport(arg, host, sizeof(host), &port, &e) == 0)
+		return 0;
+	warnx("%s: %s", opt, e.msg);
+	return -1;
+}
+
 int
 rflags_opt(struct rflags *f, int c, const char *arg)
 {
 	char *end;
 	long v;
 
+	/* Checked here, so a typo stops the run before anything is installed. */
 	switch (c) {
 	case RF_ESL:
+		if (hostport_ok("--esl", arg) == -1)
+			return -1;
 		f->esl = arg;
 		break;
 	case RF_PROFILE:
@@ -36,6 +54,8 @@ rflags_opt(struct rflags *f, int c, const char *arg)
 			    FSCERT_MAX_VERIFY);
 			return -1;
 		}
+		if (hostport_ok("--verify", arg) == -1)
+			return -1;
 		f->verify[f->nverify++] = arg;
 		break;
 	case RF_MAX_WAIT:
@@ -85,20 +105,23 @@ steps_json(const struct fscert_reload_result *r)
 		errx(1, "out of memory");
 	for (i = 0; i < r->nsteps; i++)
 		json_array_append_new(a,
-		    json_pack("{s:s, s:I, s:b, s:s}", "step", r->steps[i].what,
-			"ms", (json_int_t)r->steps[i].ms, "ok", r->steps[i].ok,
-			"detail", r->steps[i].detail));
+		    json_pack("{s:o, s:I, s:b, s:o}", "step",
+			jstr(r->steps[i].what), "ms",
+			(json_int_t)r->steps[i].ms, "ok", r->steps[i].ok,
+			"detail", jstr(r->steps[i].detail)));
 	for (i = 0; i < r->nserved; i++)
 		json_array_append_new(served,
-		    json_pack("{s:s, s:b, s:s, s:i}", "endpoint",
-			r->served[i].endpoint, "ok", r->served[i].ok,
+		    json_pack("{s:o, s:b, s:s, s:i}", "endpoint",
+			jstr(r->served[i].endpoint), "ok", r->served[i].ok,
 			"leaf_sha256", r->served[i].sha256[0], "certificates",
 			r->served[i].nserved));
-	o = json_pack("{s:s, s:s, s:o, s:o}", "status",
-	    fscert_reload_status_name(r->status), "method", r->method, "steps",
-	    a, "served", served);
-	if (o != NULL && r->warning[0])
-		json_object_set_new(o, "warning", json_string(r->warning));
+	o = json_pack("{s:s, s:o, s:o, s:o}", "status",
+	    fscert_reload_status_name(r->status), "method", jstr(r->method),
+	    "steps", a, "served", served);
+	if (o == NULL)
+		errx(1, "out of memory");
+	if (r->warning[0])
+		json_object_set_new(o, "warning", jstr(r->warning));
 	return o;
 }
 
@@ -147,8 +170,9 @@ reload_opts_for(struct fscert_config *cfg, struct fscert_target *t,
 int
 run_reload(struct globals *g, struct fscert_config *cfg,
     struct fscert_target *t, const struct rflags *rf, int vars_changed,
-    json_t *jout)
+    const struct fscert_install_result *inst, json_t *jout)
 {
+	struct fscert_rollback_guard guard;
 	struct fscert_install_opts io;
 	struct fscert_reload_opts o;
 	struct fscert_reload_result *r;
@@ -166,7 +190,16 @@ run_reload(struct globals *g, struct fscert_config *cfg,
 	o.vars_changed = vars_changed;
 	memset(&io, 0, sizeof(io));
 	io.cert_dir = t->cert_dir;
-	o.rollback = &io;
+	if (inst != NULL) {
+		/* Only what this run installed may be undone. */
+		memset(&guard, 0, sizeof(guard));
+		guard.installed = inst->installed_sha256;
+		guard.replaced = inst->backed_up ? inst->replaced_sha256 : "";
+		guard.hosts = (const char *const *)t->hosts;
+		guard.nhosts = t->nhosts;
+		o.rollback = &io;
+		o.guard = &guard;
+	}
 
 	(void)fscert_reload(&o, r, &e); /* r->status says how it went */
 	if (g->verbose)
@@ -175,8 +208,17 @@ run_reload(struct globals *g, struct fscert_config *cfg,
 			    t->name, r->steps[i].what, r->steps[i].ms,
 			    r->steps[i].ok ? "" : "FAILED ",
 			    r->steps[i].detail);
-	if (jout != NULL)
-		json_object_set_new(jout, "reload", steps_json(r));
+	if (jout != NULL) {
+		json_t *jr = steps_json(r);
+
+		/* Why it was not loaded, as the text output says it. */
+		if (r->status != FSCERT_RELOAD_OK && e.msg[0] != '\0')
+			json_object_set_new(jr, "error", jstr(e.msg));
+		if (r->rollback_why[0] != '\0')
+			json_object_set_new(
+			    jr, "not_rolled_back", jstr(r->rollback_why));
+		json_object_set_new(jout, "reload", jr);
+	}
 	if (r->warning[0] && !g->quiet)
 		warnx("warning: %s: %s", t->name, r->warning);
 	switch (r->status) {
@@ -206,12 +248,13 @@ run_reload(struct globals *g, struct fscert_config *cfg,
 		    r->status != FSCERT_RELOAD_ROLLED_BACK ||
 			r->rollback_unloaded,
 		    vars_changed, &perr);
-		warnx("reload: %s: %s%s", t->name, e.msg,
+		warnx("reload: %s: %s%s%s%s", t->name, e.msg,
 		    r->status != FSCERT_RELOAD_ROLLED_BACK ? ""
 			: r->rollback_unloaded
 			? "; the previous set was put back, but is not "
 			  "loaded yet (reload pending)"
-			: "; the previous set was put back and is served");
+			: "; the previous set was put back and is served",
+		    r->rollback_why[0] ? "; " : "", r->rollback_why);
 		rc = 1;
 	}
 	free(r);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +15,11 @@
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 
 #include "fscert/install.h"
 #include "fscert/pem.h"
+#include "fscert/validate.h"
 #include "internal.h"
 
 static const char *const shadow_names[FSCERT_SH__MAX] = {
@@ -288,13 +291,46 @@ out:
 	return ok;
 }
 
+void
+fscert_install_set_sha256(
+    const struct fscert_buf files[FSCERT_OUT__MAX], char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE], n8[8];
+	unsigned int n = 0, j;
+	EVP_MD_CTX *ctx;
+	uint64_t len;
+	int i, ok;
+
+	out[0] = '\0';
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return;
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+	for (i = 0; ok && i < FSCERT_OUT__MAX; i++) {
+		/* The length first: no two sets hash the same bytes. */
+		len = files[i].data != NULL ? (uint64_t)files[i].len : 0;
+		for (j = 0; j < 8; j++)
+			n8[j] = (unsigned char)(len >> (56 - 8 * j));
+		ok = EVP_DigestUpdate(ctx, n8, sizeof(n8)) == 1 &&
+		    (len == 0 ||
+			EVP_DigestUpdate(ctx, files[i].data, files[i].len) ==
+			    1);
+	}
+	if (ok && EVP_DigestFinal_ex(ctx, md, &n) == 1)
+		for (j = 0; j < n && j < 32; j++)
+			(void)snprintf(out + 2 * j, 3, "%02x", md[j]);
+	EVP_MD_CTX_free(ctx);
+	ERR_clear_error();
+}
+
 /*
  * Copy the installed set into .fscert/prev/, but only a complete,
  * consistent one: after a crash half-way, the set kept from before
- * stays the one to go back to.  Returns 1 when saved, 0 when not, -1 on error.
+ * stays the one to go back to.  Returns 1 when saved (its digest in
+ * sha), 0 when not, -1 on error.
  */
 static int
-backup(int dirfd, int sfd, const char *dirname, struct fscert_err *err)
+backup(int dirfd, int sfd, const char *dirname, char sha[65],
+    struct fscert_err *err)
 {
 	struct fscert_buf cur[FSCERT_OUT__MAX];
 	struct stat st[FSCERT_OUT__MAX];
@@ -334,6 +370,7 @@ backup(int dirfd, int sfd, const char *dirname, struct fscert_err *err)
 		fscert_err_sys(err, FSCERT_EIO, "%s: fsync", what);
 		goto out;
 	}
+	fscert_install_set_sha256(cur, sha);
 	rc = 1;
 out:
 	if (pfd != -1)
@@ -415,6 +452,7 @@ fscert_install(const struct fscert_bundle *b,
 
 	memset(r, 0, sizeof(*r));
 	memset(&st, 0, sizeof(st));
+	fscert_install_set_sha256(b->files, r->installed_sha256);
 	if (o->key_mode & 0137)
 		return fscert_err_set(err, FSCERT_EUSAGE,
 		    "key mode %04o is looser than 0640", (unsigned)o->key_mode);
@@ -458,7 +496,8 @@ fscert_install(const struct fscert_bundle *b,
 		goto out;
 	r->stale = sweep(dfd) + sweep(sfd);
 	if (any) {
-		if ((r->backed_up = backup(dfd, sfd, dir, err)) == -1)
+		r->backed_up = backup(dfd, sfd, dir, r->replaced_sha256, err);
+		if (r->backed_up == -1)
 			goto out;
 		if (replace(dfd, dir, b, r->changed, o, uid, gid, err) == -1)
 			goto out;
@@ -473,6 +512,57 @@ out:
 	return rc;
 }
 
+/*
+ * Read the set kept in CERT_DIR/.fscert/prev/ (what names it) into
+ * prev, with the modes and owners it was saved with; *pfd is left open
+ * for the caller to close.
+ */
+static int
+read_prev(int dfd, const char *what, int *pfd, struct fscert_bundle *prev,
+    struct stat st[FSCERT_OUT__MAX], struct fscert_err *err)
+{
+	int i;
+
+	*pfd = openat(dfd, FSCERT_STATE_DIR "/prev",
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*pfd == -1)
+		return fscert_err_set(err, FSCERT_ENOENT,
+		    "%s: no previous set to roll back to", what);
+	for (i = 0; i < FSCERT_OUT__MAX; i++) {
+		struct fscert_buf *f = &prev->files[i];
+
+		if (fs_read_at(*pfd, what, fscert_out_name(i), &f->data,
+			&f->len, &st[i], err) == -1)
+			return -1;
+		f->cap = f->len;
+		if (f->data == NULL)
+			return fscert_err_set(err, FSCERT_ENOENT,
+			    "%s/%s: missing", what, fscert_out_name(i));
+	}
+	return 0;
+}
+
+/* Write prev back into the cert dir, as it was saved, in order. */
+static int
+restore(int dfd, const char *dir, const struct fscert_bundle *prev,
+    const struct stat st[FSCERT_OUT__MAX], struct fscert_err *err)
+{
+	int i;
+
+	/* Back as they were: same modes and owners as when saved. */
+	for (i = 0; i < FSCERT_OUT__MAX; i++) {
+		enum fscert_out f = order[i];
+
+		if (fs_replace(dfd, dir, fscert_out_name(f),
+			st[f].st_mode & 07777, st[f].st_uid, st[f].st_gid,
+			prev->files[f].data, prev->files[f].len, err) == -1)
+			return -1;
+	}
+	if (fsync(dfd) == -1)
+		return fscert_err_sys(err, FSCERT_EIO, "%s: fsync", dir);
+	return 0;
+}
+
 int
 fscert_install_rollback(
     const struct fscert_install_opts *o, struct fscert_err *err)
@@ -480,49 +570,125 @@ fscert_install_rollback(
 	struct fscert_bundle prev;
 	struct stat st[FSCERT_OUT__MAX];
 	char what[PATH_MAX];
-	int dfd, pfd = -1, i, rc = -1;
+	int dfd, pfd = -1, rc = -1;
 
 	memset(&prev, 0, sizeof(prev));
 	if ((dfd = open_dir(o->cert_dir, NULL, err)) == -1)
 		return -1;
 	(void)snprintf(
 	    what, sizeof(what), "%s/%s/prev", o->cert_dir, FSCERT_STATE_DIR);
-	pfd = openat(dfd, FSCERT_STATE_DIR "/prev",
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (pfd == -1) {
-		fscert_err_set(err, FSCERT_ENOENT,
-		    "%s: no previous set to roll back to", what);
+	if (read_prev(dfd, what, &pfd, &prev, st, err) == -1 ||
+	    restore(dfd, o->cert_dir, &prev, st, err) == -1)
 		goto out;
-	}
-	for (i = 0; i < FSCERT_OUT__MAX; i++) {
-		struct fscert_buf *f = &prev.files[i];
-
-		if (fs_read_at(pfd, what, fscert_out_name(i), &f->data, &f->len,
-			&st[i], err) == -1)
-			goto out;
-		f->cap = f->len;
-		if (f->data == NULL) {
-			fscert_err_set(err, FSCERT_ENOENT, "%s/%s: missing",
-			    what, fscert_out_name(i));
-			goto out;
-		}
-	}
-	/* Back as they were: same modes and owners as when saved. */
-	for (i = 0; i < FSCERT_OUT__MAX; i++) {
-		enum fscert_out f = order[i];
-
-		if (fs_replace(dfd, o->cert_dir, fscert_out_name(f),
-			st[f].st_mode & 07777, st[f].st_uid, st[f].st_gid,
-			prev.files[f].data, prev.files[f].len, err) == -1)
-			goto out;
-	}
-	if (fsync(dfd) == -1) {
-		fscert_err_sys(err, FSCERT_EIO, "%s: fsync", o->cert_dir);
-		goto out;
-	}
 	rc = 0;
 out:
 	fscert_bundle_free(&prev);
+	if (pfd != -1)
+		(void)close(pfd);
+	(void)close(dfd);
+	return rc;
+}
+
+/*
+ * Is the set in the directory what fit to put back in front of
+ * clients?  Never an expired (or not yet valid) leaf, a key that is not
+ * the leaf's, three files that disagree, nor, when the target names
+ * hosts, a leaf that covers none of them: a rollback must not make
+ * things worse than the set that failed.  Other findings (chain, trust,
+ * key size) do not stop it: that set was served before.
+ */
+static int
+fit_to_restore(const char *what, const struct fscert_rollback_guard *g,
+    struct fscert_err *err)
+{
+	struct fscert_policy p;
+	struct fscert_report *r;
+	const struct fscert_finding *f, *bad = NULL;
+	size_t i, hosts = 0;
+	int rc = -1;
+
+	fscert_policy_init(&p);
+	p.hosts = g->hosts;
+	p.nhosts = g->nhosts;
+	if ((r = fscert_check_path(what, &p, err)) == NULL)
+		return -1;
+	for (i = 0; i < r->nfindings && bad == NULL; i++) {
+		f = &r->findings[i];
+		if (f->rule == FSCERT_R_HOST_MISMATCH && ++hosts == g->nhosts)
+			bad = f; /* none of the names covered */
+		else if (f->refuse &&
+		    (f->rule == FSCERT_R_UNREADABLE ||
+			f->rule == FSCERT_R_LEAF_EXPIRED ||
+			f->rule == FSCERT_R_LEAF_NOT_YET_VALID ||
+			f->rule == FSCERT_R_KEY_MISMATCH ||
+			f->rule == FSCERT_R_SET_MISMATCH))
+			bad = f;
+	}
+	if (bad != NULL)
+		fscert_err_set(err, FSCERT_EREFUSED, "%s: not put back: %s",
+		    what, bad->msg);
+	else
+		rc = 0;
+	fscert_report_free(r);
+	return rc;
+}
+
+int
+fscert_install_rollback_checked(const struct fscert_install_opts *o,
+    const struct fscert_rollback_guard *g, struct fscert_err *err)
+{
+	struct fscert_bundle prev, cur;
+	struct stat st[FSCERT_OUT__MAX], cst;
+	char what[PATH_MAX], sha[65];
+	int dfd, pfd = -1, i, rc = -1;
+
+	memset(&prev, 0, sizeof(prev));
+	memset(&cur, 0, sizeof(cur));
+	(void)snprintf(
+	    what, sizeof(what), "%s/%s/prev", o->cert_dir, FSCERT_STATE_DIR);
+	if (g == NULL || g->installed == NULL || g->installed[0] == '\0' ||
+	    g->replaced == NULL || g->replaced[0] == '\0')
+		return fscert_err_set(err, FSCERT_EREFUSED,
+		    "%s: this run saved no previous set: not put back", what);
+	if ((dfd = open_dir(o->cert_dir, NULL, err)) == -1)
+		return -1;
+
+	/* Only what this run installed is undone: a later hand is kept. */
+	for (i = 0; i < FSCERT_OUT__MAX; i++) {
+		if (read_own(dfd, o->cert_dir, fscert_out_name(i),
+			&cur.files[i].data, &cur.files[i].len, &cst, NULL,
+			err) == -1)
+			goto out;
+		cur.files[i].cap = cur.files[i].len;
+	}
+	fscert_install_set_sha256(cur.files, sha);
+	if (strcmp(sha, g->installed) != 0) {
+		fscert_err_set(err, FSCERT_EREFUSED,
+		    "%s: no longer holds the set this run installed: "
+		    "not rolled back",
+		    o->cert_dir);
+		goto out;
+	}
+	/* prev/ may be several runs old: only the set this run saved. */
+	if (read_prev(dfd, what, &pfd, &prev, st, err) == -1)
+		goto out;
+	fscert_install_set_sha256(prev.files, sha);
+	if (strcmp(sha, g->replaced) != 0) {
+		fscert_err_set(err, FSCERT_EREFUSED,
+		    "%s: not the set this run replaced: not put back", what);
+		goto out;
+	}
+	/*
+	 * XXX: validated by path, restored from the bytes read above;
+	 * both under the cert dir's lock, in a 0700 directory.
+	 */
+	if (fit_to_restore(what, g, err) == -1 ||
+	    restore(dfd, o->cert_dir, &prev, st, err) == -1)
+		goto out;
+	rc = 0;
+out:
+	fscert_bundle_free(&prev);
+	fscert_bundle_free(&cur);
 	if (pfd != -1)
 		(void)close(pfd);
 	(void)close(dfd);

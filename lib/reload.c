@@ -35,6 +35,7 @@ fscert_reload_opts_init(struct fscert_reload_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->esl_port = FSCERT_ESL_PORT;
 	o->esl_timeout_ms = 5000;
+	o->reloadxml_timeout_ms = 30000;
 	o->force_window_days = 3;
 	o->max_wait = 600;
 	o->poll_ms = 2000;
@@ -64,6 +65,7 @@ fscert_reload_opts_from(struct fscert_reload_opts *o,
 	o->max_wait = c->max_wait;
 	o->verify_timeout_ms = c->verify_timeout * 1000;
 	o->running_timeout_ms = c->running_timeout * 1000;
+	o->reloadxml_timeout_ms = c->reloadxml_timeout * 1000;
 	o->custom_ciphers = t->tls_ciphers != NULL;
 }
 
@@ -450,23 +452,37 @@ api(struct rctx *c, const char *cmd, char **body, struct fscert_err *err)
 	return rc;
 }
 
-/* Wait until the profile's in-use count is 0, or max_wait.  1 when 0. */
+/*
+ * Wait until the in-use count of every profile to restart is 0, or
+ * max_wait: 1 when all are 0, 0 when not (*busy names the first with
+ * calls).  All are checked before any is restarted, so that a deferral
+ * never leaves some profiles restarted and others not.
+ */
 static int
-drained(struct rctx *c, const char *prof, struct fscert_err *err)
+drained(struct rctx *c, const char **busy, struct fscert_err *err)
 {
 	const struct fscert_fsprofile *p;
 	struct fscert_fsstatus st;
 	long t0 = conn_now_ms(), deadline = t0 + (long)c->o->max_wait * 1000;
-	long inuse;
+	long inuse, n;
+	size_t i;
 
 	for (;;) {
 		if (jsonstatus(c->e, &st, err) == -1)
 			return -1;
-		p = find_profile(&st, prof);
-		inuse = p != NULL && p->inuse > 0 ? p->inuse : 0;
+		*busy = NULL;
+		inuse = 0;
+		for (i = 0; i < c->nprof; i++) {
+			p = find_profile(&st, c->prof[i]);
+			n = p != NULL && p->inuse > 0 ? p->inuse : 0;
+			if (n > 0 && *busy == NULL)
+				*busy = c->prof[i];
+			inuse += n;
+		}
 		if (inuse == 0 || conn_now_ms() >= deadline) {
 			step(c->r, t0, inuse == 0, "wait for in-use 0",
-			    "profile %s: %ld call(s) in use", prof, inuse);
+			    "%zu profile(s): %ld call(s) in use%s%s", c->nprof,
+			    inuse, *busy ? " on " : "", *busy ? *busy : "");
 			return inuse == 0;
 		}
 		sleep_ms(c->o->poll_ms);
@@ -504,6 +520,67 @@ running(struct rctx *c, const char *prof, struct fscert_err *err)
 	}
 }
 
+/* Names for the esl_api whitelist: letters, digits, "._-". */
+static int
+safe_name(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			(*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
+			*s == '-'))
+			return 0;
+	return 1;
+}
+
+/*
+ * "sofia profile NAME start" for a profile that is not running, then
+ * wait until it is RUNNING (it loads the files on disk).  mod_sofia
+ * replies "NAME started successfully" or "Failure starting NAME".
+ */
+static int
+start(struct rctx *c, const char *prof, struct fscert_err *err)
+{
+	char cmd[128], *body = NULL;
+
+	(void)snprintf(cmd, sizeof(cmd), "sofia profile %s start", prof);
+	if (api(c, cmd, &body, err) == -1)
+		return -1;
+	if (strstr(body, "Failure") != NULL || strncmp(body, "-ERR", 4) == 0) {
+		fscert_err_set(err, FSCERT_EPROTO, "%s: '%s': %.120s",
+		    fscert_esl_endpoint(c->e), cmd, body);
+		free(body);
+		return -1;
+	}
+	free(body);
+	return running(c, prof, err);
+}
+
+/*
+ * After a rollback: start every profile that a restart left down, so
+ * that it loads the set put back.  The others are left as they are.
+ */
+static int
+start_down(struct rctx *c, struct fscert_err *err)
+{
+	const struct fscert_fsprofile *p;
+	struct fscert_fsstatus st;
+	size_t i;
+
+	if (jsonstatus(c->e, &st, err) == -1)
+		return -1;
+	for (i = 0; i < c->nprof; i++) {
+		p = find_profile(&st, c->prof[i]);
+		if ((p != NULL && strcmp(p->state, "RUNNING") == 0) ||
+		    !safe_name(c->prof[i]))
+			continue;
+		if (start(c, c->prof[i], err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* Restart one profile, waiting out the 10-second uptime guard. */
 static int
 restart(struct rctx *c, const char *prof, struct fscert_err *err)
@@ -531,12 +608,7 @@ restart(struct rctx *c, const char *prof, struct fscert_err *err)
 		if (strncmp(body, "Invalid Profile", 15) == 0) {
 			/* Not running at all: start it. */
 			free(body);
-			(void)snprintf(
-			    cmd, sizeof(cmd), "sofia profile %s start", prof);
-			if (api(c, cmd, &body, err) == -1)
-				return -1;
-			free(body);
-			return running(c, prof, err);
+			return start(c, prof, err);
 		}
 		fscert_err_set(err, FSCERT_EPROTO, "%s: '%s': %.120s",
 		    fscert_esl_endpoint(c->e), cmd, body);
@@ -548,35 +620,57 @@ restart(struct rctx *c, const char *prof, struct fscert_err *err)
 	    prof);
 }
 
-/* Names for the esl_api whitelist: letters, digits, "._-". */
+/*
+ * "api reloadxml" under its own timeout: FreeSWITCH replies only once
+ * the whole XML tree is parsed again, which takes seconds on a large
+ * FusionPBX config.  esl.c keeps one timeout per connection, so when
+ * reloadxml's is longer it goes over a second connection to the
+ * endpoint the first one reached.  The body is returned (caller frees).
+ */
 static int
-safe_name(const char *s)
+reloadxml(struct rctx *c, char **body, struct fscert_err *err)
 {
-	if (*s == '\0')
-		return 0;
-	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-			(*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
-			*s == '-'))
-			return 0;
-	return 1;
+	const struct fscert_reload_opts *o = c->o;
+	struct fscert_esl *x = c->e, *first = c->e;
+	char host[256];
+	long t0 = conn_now_ms();
+	int port, rc;
+
+	if (o->reloadxml_timeout_ms > o->esl_timeout_ms) {
+		if (fscert_parse_hostport(fscert_esl_endpoint(c->e), host,
+			sizeof(host), &port, err) == -1 ||
+		    (x = fscert_esl_open(host, port,
+			 o->esl_password ? o->esl_password
+					 : FSCERT_ESL_PASSWORD,
+			 o->reloadxml_timeout_ms, err)) == NULL) {
+			step(c->r, t0, 0, "reloadxml", "%s", err->msg);
+			return -1;
+		}
+	}
+	c->e = x;
+	rc = api(c, "reloadxml", body, err);
+	c->e = first;
+	if (x != first)
+		fscert_esl_close(x);
+	return rc;
 }
 
 /*
  * One pass of the policy: reloadxml, reloadcert or restarts, verify.
- * force: restart even with calls up (a rollback always is).
+ * force: restart even with calls up.
  */
 static int
 reload_once(struct rctx *c, int force, int vars, struct fscert_err *err)
 {
 	const struct fscert_reload_opts *o = c->o;
 	struct fscert_reload_result *r = c->r;
+	const char *busy = NULL;
 	char *body = NULL;
 	size_t i;
 	int d;
 
 	if (vars) {
-		if (api(c, "reloadxml", &body, err) == -1)
+		if (reloadxml(c, &body, err) == -1)
 			return -1;
 		if (strncmp(body, "+OK [Success]", 13) != 0) {
 			fscert_err_set(err, FSCERT_EPROTO,
@@ -629,25 +723,31 @@ reload_once(struct rctx *c, int force, int vars, struct fscert_err *err)
 			}
 		}
 	}
-	for (i = 0; i < c->nprof; i++) {
+	for (i = 0; i < c->nprof; i++)
 		if (!safe_name(c->prof[i]))
 			return fscert_err_set(err, FSCERT_EUSAGE,
 			    "profile name '%s' is not a plain name",
 			    c->prof[i]);
-		if (!force) {
-			if ((d = drained(c, c->prof[i], err)) == -1)
-				return -1;
-			if (d == 0)
-				return fscert_err_set(err, FSCERT_EDEFERRED,
-				    "%s: profile %s still has calls after %d s; "
-				    "restart deferred (fscert reload retries, "
-				    "--force restarts now)",
-				    fscert_esl_endpoint(c->e), c->prof[i],
-				    o->max_wait);
-		}
+	/* Every profile idle before the first restart, or none restarted. */
+	if (!force) {
+		if ((d = drained(c, &busy, err)) == -1)
+			return -1;
+		if (d == 0)
+			return fscert_err_set(err, FSCERT_EDEFERRED,
+			    "%s: profile %s still has calls after %d s; "
+			    "restart deferred (fscert reload retries, "
+			    "--force restarts now)",
+			    fscert_esl_endpoint(c->e), busy ? busy : c->prof[0],
+			    o->max_wait);
+	}
+	/*
+	 * XXX: a call that starts on a later profile while an earlier one
+	 * restarts is hung up; waiting again there would leave the set
+	 * half loaded instead.
+	 */
+	for (i = 0; i < c->nprof; i++)
 		if (restart(c, c->prof[i], err) == -1)
 			return -1;
-	}
 	return verify(c, err);
 }
 
@@ -672,35 +772,56 @@ run(struct rctx *c, struct fscert_err *err)
 		return -1;
 	if (reload_once(c, o->force, o->vars_changed, err) == 0)
 		return 0;
-	if (err->code != FSCERT_EVERIFY || o->rollback == NULL)
-		return -1;
 	/*
-	 * A profile that did not come back will load whatever is on disk
-	 * when it starts: put the previous set back for that, but do not
-	 * restart it again now (that would only wait as long once more).
+	 * Only a deploy rolls back, and only what it installed itself:
+	 * fscert reload installed nothing, so it reports and leaves the
+	 * files (the next run retries).
 	 */
+	if (err->code != FSCERT_EVERIFY || o->rollback == NULL ||
+	    o->guard == NULL)
+		return -1;
 
 	/*
-	 * The new set is not served: put the previous one back and make
-	 * FreeSWITCH load it, so that clients keep what worked.  The error
-	 * reported stays the first one.
+	 * The new set is not served: put back the set this run replaced
+	 * (if it is fit to serve) and make FreeSWITCH load it, so that
+	 * clients keep what worked.  The error reported stays the first
+	 * one.
 	 */
 	t0 = conn_now_ms();
 	fscert_err_clear(&rerr);
 	/* Under the cert dir's lock: a deploy may be installing. */
 	if (fscert_install_lock(o->cert_dir, &lock, &rerr) == -1 ||
-	    fscert_install_rollback(o->rollback, &rerr) == -1) {
+	    fscert_install_rollback_checked(o->rollback, o->guard, &rerr) ==
+		-1) {
 		fscert_install_unlock(lock);
 		step(r, t0, 0, "rollback", "%s", rerr.msg);
+		(void)snprintf(
+		    r->rollback_why, sizeof(r->rollback_why), "%s", rerr.msg);
 		return -1;
 	}
 	fscert_install_unlock(lock);
 	step(r, t0, 1, "rollback", "previous set restored in %s", o->cert_dir);
 	r->status = FSCERT_RELOAD_ROLLED_BACK;
-	if (c->down)
-		r->rollback_unloaded = 1;
-	else if (installed(c, &rerr) == -1 ||
-	    reload_once(c, 1, 0, &rerr) == -1) {
+	/*
+	 * The same rules as any reload: a restart with calls up is
+	 * deferred (the pending marker makes the next run load it), never
+	 * forced for the rollback's sake.  A profile that did not come back
+	 * will load whatever is on disk when it starts.
+	 */
+	if (c->down) {
+		/*
+		 * A profile that did not come back is started, not restarted
+		 * again (that would only wait as long once more): it loads the
+		 * set put back.  The others are left until the next run.
+		 */
+		c->down = 0;
+		if (installed(c, &rerr) == -1 || start_down(c, &rerr) == -1 ||
+		    verify(c, &rerr) == -1) {
+			step(r, t0, 0, "reload after rollback", "%s", rerr.msg);
+			r->rollback_unloaded = 1;
+		}
+	} else if (installed(c, &rerr) == -1 ||
+	    reload_once(c, o->force, 0, &rerr) == -1) {
 		step(r, t0, 0, "reload after rollback", "%s", rerr.msg);
 		r->rollback_unloaded = 1;
 	}

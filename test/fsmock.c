@@ -14,6 +14,7 @@
  * Steering, re-read at every request from STATE_DIR (see usage()):
  *   password	ESL password (default ClueCon); a trailing newline is cut
  *   inuse	the profile's in-use count (default 0); a restart writes 0
+ *   reloadxml_ms  how long "reloadxml" takes before it replies (default 0)
  *   fault	one word, see the list in usage()
  * Written by fsmock: STATE_DIR/pid, and STATE_DIR/log with one line per
  * ESL command received ("auth ***" instead of the password).
@@ -1032,21 +1033,50 @@ is_profile(const char *name)
 	    strcmp(name, opt.bind) == 0;
 }
 
-/* sofia profile NAME restart|rescan (mod_sofia cmd_profile). */
+/* sofia profile NAME start|restart|rescan (mod_sofia cmd_profile). */
 static void
 api_profile(struct sb *b, char **av, int ac)
 {
 	struct cycle *cy;
 	char fault[64];
-	int running, diff, remain;
+	int running, diff, remain, idle;
 
 	pthread_mutex_lock(&mtx);
 	running = pstate == RUNNING;
+	idle = !busy;
 	diff = (int)(time(NULL) - started);
 	pthread_mutex_unlock(&mtx);
 
 	if (ac < 2) {
 		sb_str(b, "-ERR fsmock: unsupported: sofia profile\n");
+		return;
+	}
+	/*
+	 * "start" comes before the profile lookup in cmd_profile
+	 * (mod_sofia.c): config_sofia(SOFIA_CONFIG_RESPAWN, NAME) launches
+	 * a profile that is not running and replies "NAME started
+	 * successfully\n" once its config is read; it is RUNNING only
+	 * after its transports bind (sofia.c: PFLAG_RUNNING after
+	 * nua_create, internals 3.6), loading the files on disk.  A
+	 * profile that is running, or unknown, gives "Failure starting
+	 * NAME\n".
+	 */
+	if (strcasecmp(av[1], "start") == 0) {
+		if (running || !idle || !is_profile(av[0])) {
+			sb_printf(b, "Failure starting %s\n", av[0]);
+			return;
+		}
+		state_fault(fault, sizeof(fault));
+		if ((cy = calloc(1, sizeof(*cy))) == NULL)
+			die("out of memory");
+		cy->old_ms = 0;
+		cy->down_ms = rnd(300, 600);
+		cy->never = strcmp(fault, "restart-never-returns") == 0;
+		pthread_mutex_lock(&mtx);
+		busy = 1;
+		pthread_mutex_unlock(&mtx);
+		spawn(restart_thread, cy);
+		sb_printf(b, "%s started successfully\n", av[0]);
 		return;
 	}
 	if (!running || !is_profile(av[0])) {
@@ -1205,6 +1235,16 @@ api_exec(struct sb *b, char *line)
 	    strcmp(args, "short") == 0) {
 		sb_printf(b, "%s\n", opt.version);
 	} else if (strcmp(line, "reloadxml") == 0) {
+		/*
+		 * reload_xml_function (mod_commands.c:2853-2861) replies only
+		 * after switch_xml_reload has parsed the whole tree again
+		 * (switch_xml.c:2433-2471), synchronously: seconds on a large
+		 * FusionPBX config.  STATE_DIR/reloadxml_ms plays that time.
+		 */
+		char ms[32];
+
+		if (state_read("reloadxml_ms", ms, sizeof(ms)) == 0)
+			msleep(strtol(ms, NULL, 10));
 		sb_str(b, "+OK [Success]\n");
 	} else if (strcmp(line, "reloadcert") == 0 && opt.v111) {
 		char fault[64];
@@ -1564,7 +1604,8 @@ usage(void)
 "               0 makes the 10-second restart guard apply at once)\n"
 "  --no-autogen do not generate tls.pem/wss.pem as mod_sofia does\n"
 "STATE_DIR files read at every request: password (default ClueCon),\n"
-"inuse (default 0), fault (one word): none, badpass (no-op), rude,\n"
+"inuse (default 0), reloadxml_ms (default 0: how long reloadxml\n"
+"takes), fault (one word): none, badpass (no-op), rude,\n"
 "stall-greeting, stall-auth, stall, garbage, close-mid-reply, oversize,\n"
 "restart-never-returns, reload-keeps-old.  Written: pid, log.\n");
 	exit(2);

@@ -27,11 +27,15 @@
 static struct fx_pki	 pa, pb;
 static char		*base;		/* holds the lineages */
 static char		*live_a, *live_b;
+/* For the checked rollback: an expired set, one for another host. */
+static struct fx_pki	 pe, po;
+static char		*live_e, *live_o;
 
 static int
 group_setup(void **state)
 {
 	struct fx_files	 f;
+	struct fx_spec	 sp;
 
 	(void)state;
 	fx_pki_init(&pa, fx_key_ec("P-256", 2));
@@ -42,6 +46,24 @@ group_setup(void **state)
 	fx_files_free(&f);
 	fx_files_std(&f, &pb, FX_KEY_PKCS8);
 	live_b = fx_live(base, "b.example.test", &f);
+	fx_files_free(&f);
+
+	fx_pki_init(&pe, fx_key_ec("P-256", 4));
+	fx_spec_leaf(&sp, pe.leaf_key);
+	sp.nb_days = -100;
+	sp.na_days = -10;
+	fx_pki_leaf(&pe, &sp);
+	fx_files_std(&f, &pe, FX_KEY_PKCS8);
+	live_e = fx_live(base, "e.example.test", &f);
+	fx_files_free(&f);
+
+	fx_pki_init(&po, fx_key_ec("P-256", 5));
+	fx_spec_leaf(&sp, po.leaf_key);
+	sp.cn = "other.example.test";
+	sp.san = "other.example.test";
+	fx_pki_leaf(&po, &sp);
+	fx_files_std(&f, &po, FX_KEY_PKCS8);
+	live_o = fx_live(base, "o.example.test", &f);
 	fx_files_free(&f);
 	return 0;
 }
@@ -54,8 +76,12 @@ group_teardown(void **state)
 	free(base);
 	free(live_a);
 	free(live_b);
+	free(live_e);
+	free(live_o);
 	fx_pki_free(&pa);
 	fx_pki_free(&pb);
+	fx_pki_free(&pe);
+	fx_pki_free(&po);
 	return 0;
 }
 
@@ -461,6 +487,201 @@ dhparams_of_installed_agent(void **state)
 	free(dir);
 }
 
+/* The guard for the install run r: what it installed and replaced. */
+static void
+guard_of(struct fscert_rollback_guard *g, const struct fscert_install_result *r,
+    const char *const *hosts, size_t nhosts)
+{
+	memset(g, 0, sizeof(*g));
+	g->installed = r->installed_sha256;
+	g->replaced = r->backed_up ? r->replaced_sha256 : "";
+	g->hosts = hosts;
+	g->nhosts = nhosts;
+}
+
+/* Install old, then new; rollback with hosts: -1 or 0, e filled. */
+static int
+old_then_new(const char *dir, const char *old, const char *newer,
+    const char *const *hosts, size_t nhosts, struct fscert_err *e)
+{
+	struct fscert_install_opts	 o;
+	struct fscert_install_result	 r;
+	struct fscert_rollback_guard	 g;
+	struct fscert_bundle		 a, b;
+	int				 rc;
+
+	opts(&o, dir);
+	bundle(old, NULL, &a);
+	bundle(newer, NULL, &b);
+	install(&a, &o, &r);
+	install(&b, &o, &r);
+	assert_int_equal(r.backed_up, 1);
+	assert_int_equal(strlen(r.installed_sha256), 64);
+	assert_int_equal(strlen(r.replaced_sha256), 64);
+	assert_string_not_equal(r.installed_sha256, r.replaced_sha256);
+	guard_of(&g, &r, hosts, nhosts);
+	fscert_err_clear(e);
+	rc = fscert_install_rollback_checked(&o, &g, e);
+	/* Either way every file is one complete set. */
+	assert_file(dir, "agent.pem",
+	    &(rc == 0 ? &a : &b)->files[FSCERT_OUT_AGENT], 0600);
+	assert_file(dir, "wss.pem",
+	    &(rc == 0 ? &a : &b)->files[FSCERT_OUT_WSS], 0600);
+	fscert_bundle_free(&a);
+	fscert_bundle_free(&b);
+	return rc;
+}
+
+static void
+checked_rollback_restores_what_it_replaced(void **state)
+{
+	static const char *const hosts[] = { FX_LEAF_CN, "x.example.test" };
+	struct fscert_err	 e;
+	char			*dir;
+
+	(void)state;
+	dir = fx_tmpdir();
+	/* One of the expected names covered is enough. */
+	if (old_then_new(dir, live_a, live_b, hosts, 2, &e) != 0)
+		fail_msg("rollback: %s", e.msg);
+	fx_rmtree(dir);
+	free(dir);
+}
+
+static void
+checked_rollback_refuses_an_expired_set(void **state)
+{
+	struct fscert_err	 e;
+	char			*dir;
+
+	(void)state;
+	dir = fx_tmpdir();
+	assert_int_equal(old_then_new(dir, live_e, live_b, NULL, 0, &e), -1);
+	assert_int_equal(e.code, FSCERT_EREFUSED);
+	assert_non_null(strstr(e.msg, "expired"));
+	assert_non_null(strstr(e.msg, ".fscert/prev"));
+	fx_rmtree(dir);
+	free(dir);
+}
+
+static void
+checked_rollback_refuses_another_targets_set(void **state)
+{
+	static const char *const hosts[] = { FX_LEAF_CN };
+	struct fscert_err	 e;
+	char			*dir;
+
+	(void)state;
+	dir = fx_tmpdir();
+	assert_int_equal(old_then_new(dir, live_o, live_b, hosts, 1, &e), -1);
+	assert_int_equal(e.code, FSCERT_EREFUSED);
+	assert_non_null(strstr(e.msg, FX_LEAF_CN));
+	fx_rmtree(dir);
+	free(dir);
+	/* No names configured: not checked. */
+	dir = fx_tmpdir();
+	if (old_then_new(dir, live_o, live_b, NULL, 0, &e) != 0)
+		fail_msg("rollback: %s", e.msg);
+	fx_rmtree(dir);
+	free(dir);
+}
+
+static void
+checked_rollback_refuses_a_mismatched_key(void **state)
+{
+	struct fscert_install_opts	 o;
+	struct fscert_install_result	 r;
+	struct fscert_rollback_guard	 g;
+	struct fscert_bundle		 b;
+	struct fscert_err		 e;
+	char				*dir, *leaf, *inter, *key, *agent, *wss;
+
+	(void)state;
+	dir = fx_tmpdir();
+	/* A's leaf with B's key, consistent across the three files. */
+	leaf = fx_pem_certs(pa.leaf, NULL);
+	inter = fx_pem_certs(pa.inter, NULL);
+	key = fx_pem_key(pb.leaf_key, FX_KEY_PKCS8);
+	agent = fx_cat(leaf, key, NULL);
+	wss = fx_cat(leaf, inter, key, NULL);
+	fx_installed(dir, agent, inter, wss);
+	opts(&o, dir);
+	bundle(live_b, NULL, &b);
+	install(&b, &o, &r);
+	assert_int_equal(r.backed_up, 1);
+	guard_of(&g, &r, NULL, 0);
+	fscert_err_clear(&e);
+	assert_int_equal(fscert_install_rollback_checked(&o, &g, &e), -1);
+	assert_int_equal(e.code, FSCERT_EREFUSED);
+	assert_non_null(strstr(e.msg, "key does not match"));
+	assert_file(dir, "agent.pem", &b.files[FSCERT_OUT_AGENT], 0600);
+	fscert_bundle_free(&b);
+	free(leaf);
+	free(inter);
+	free(key);
+	free(agent);
+	free(wss);
+	fx_rmtree(dir);
+	free(dir);
+}
+
+static void
+checked_rollback_only_for_this_runs_change(void **state)
+{
+	struct fscert_install_opts	 o;
+	struct fscert_install_result	 r1, r2, r3;
+	struct fscert_rollback_guard	 g;
+	struct fscert_bundle		 a, b;
+	struct fscert_err		 e;
+	char				*dir, *tampered;
+
+	(void)state;
+	dir = fx_tmpdir();
+	opts(&o, dir);
+	bundle(live_a, NULL, &a);
+	bundle(live_b, NULL, &b);
+	install(&a, &o, &r1);
+	/* The first install replaced nothing: nothing to go back to. */
+	assert_int_equal(r1.backed_up, 0);
+	guard_of(&g, &r1, NULL, 0);
+	fscert_err_clear(&e);
+	assert_int_equal(fscert_install_rollback_checked(&o, &g, &e), -1);
+	assert_int_equal(e.code, FSCERT_EREFUSED);
+	assert_file(dir, "agent.pem", &a.files[FSCERT_OUT_AGENT], 0600);
+
+	install(&b, &o, &r2);
+	/* prev/ no longer holds what r2 replaced: left alone. */
+	tampered = fx_path(dir, ".fscert/prev/agent.pem");
+	fx_write(tampered, b.files[FSCERT_OUT_AGENT].data,
+	    b.files[FSCERT_OUT_AGENT].len, 0600);
+	free(tampered);
+	guard_of(&g, &r2, NULL, 0);
+	fscert_err_clear(&e);
+	assert_int_equal(fscert_install_rollback_checked(&o, &g, &e), -1);
+	assert_int_equal(e.code, FSCERT_EREFUSED);
+	assert_non_null(strstr(e.msg, ".fscert/prev"));
+	assert_file(dir, "agent.pem", &b.files[FSCERT_OUT_AGENT], 0600);
+
+	/* The files are no longer those r2 installed: left alone. */
+	install(&a, &o, &r3);
+	fscert_err_clear(&e);
+	assert_int_equal(fscert_install_rollback_checked(&o, &g, &e), -1);
+	assert_int_equal(e.code, FSCERT_EREFUSED);
+	assert_non_null(strstr(e.msg, dir));
+	assert_file(dir, "agent.pem", &a.files[FSCERT_OUT_AGENT], 0600);
+
+	/* The guard of the last run itself works. */
+	guard_of(&g, &r3, NULL, 0);
+	fscert_err_clear(&e);
+	if (fscert_install_rollback_checked(&o, &g, &e) != 0)
+		fail_msg("rollback: %s", e.msg);
+	assert_file(dir, "agent.pem", &b.files[FSCERT_OUT_AGENT], 0600);
+	fscert_bundle_free(&a);
+	fscert_bundle_free(&b);
+	fx_rmtree(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -473,6 +694,11 @@ main(void)
 		cmocka_unit_test(stale_temp_swept),
 		cmocka_unit_test(pending_marker),
 		cmocka_unit_test(dhparams_of_installed_agent),
+		cmocka_unit_test(checked_rollback_restores_what_it_replaced),
+		cmocka_unit_test(checked_rollback_refuses_an_expired_set),
+		cmocka_unit_test(checked_rollback_refuses_another_targets_set),
+		cmocka_unit_test(checked_rollback_refuses_a_mismatched_key),
+		cmocka_unit_test(checked_rollback_only_for_this_runs_change),
 	};
 	int	 rc;
 

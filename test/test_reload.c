@@ -4,7 +4,9 @@
  * jsonstatus", as captured from real FreeSWITCH in
  * shared/reference/esl-transcripts/) and fscert_parse_hostport
  * (--verify and --esl).  The reload itself is tested against fsmock by
- * reload_test.sh.
+ * reload_test.sh; what fsmock's single profile cannot show (several
+ * profiles, one with calls) against a loopback listener thread that
+ * answers from canned bodies.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,9 +14,19 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fscert/err.h"
 #include "fscert/probe.h"
@@ -504,6 +516,245 @@ hostport_host_too_long(void **state)
 	    sizeof(host), &port, &e), -1);
 }
 
+/* ------------------------------ a two-profile event socket */
+
+/* sofia jsonstatus with profiles a (idle) and b (a call up). */
+static const char two_profiles[] =
+	"{\"profiles\":{"
+	"\"a\":{\"status\":{\"type\":\"profile\",\"state\":\"RUNNING\","
+	"\"in-use\":0,\"data\":\"sip:mod_sofia@127.0.0.1:5060\"},"
+	"\"info\":{\"tls-bind-url\":\"sips:mod_sofia@127.0.0.1:5061;"
+	"transport=tls\"}},"
+	"\"b\":{\"status\":{\"type\":\"profile\",\"state\":\"RUNNING\","
+	"\"in-use\":1,\"data\":\"sip:mod_sofia@127.0.0.1:5080\"},"
+	"\"info\":{\"tls-bind-url\":\"sips:mod_sofia@127.0.0.1:5081;"
+	"transport=tls\"}}}}\n";
+
+struct fake {
+	int		 lfd;
+	int		 port;
+	pthread_t	 t;
+	char		 log[2048];	/* commands received, "|" after each */
+};
+
+static int
+send_str(int fd, const char *p)
+{
+	size_t n = strlen(p);
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = send(fd, p, n, MSG_NOSIGNAL)) <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* One api/response with body. */
+static int
+send_api(int fd, const char *body)
+{
+	char hdr[128];
+
+	(void)snprintf(hdr, sizeof(hdr),
+	    "Content-Type: api/response\nContent-Length: %zu\n\n",
+	    strlen(body));
+	return send_str(fd, hdr) == -1 ? -1 : send_str(fd, body);
+}
+
+/* Bodies as FreeSWITCH 1.10.12 gives them (esl-transcripts 1.10.12-*). */
+static void *
+fake_main(void *arg)
+{
+	struct fake *f = arg;
+	char buf[4096], *end, cmd[256];
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = accept(f->lfd, NULL, NULL)) == -1)
+		return NULL;
+	if (send_str(fd, "Content-Type: auth/request\n\n") == -1)
+		goto out;
+	for (;;) {
+		while ((end = strstr(buf, "\n\n")) == NULL || len == 0) {
+			if (len + 1 >= sizeof(buf) ||
+			    (n = recv(fd, buf + len, sizeof(buf) - len - 1,
+				 0)) <= 0)
+				goto out;
+			len += (size_t)n;
+			buf[len] = '\0';
+		}
+		*end = '\0';
+		(void)snprintf(cmd, sizeof(cmd), "%.200s", buf);
+		len -= (size_t)(end + 2 - buf);
+		memmove(buf, end + 2, len + 1);
+		if (strncmp(cmd, "auth ", 5) == 0) {
+			(void)snprintf(cmd, sizeof(cmd), "auth");
+			if (send_str(fd, "Content-Type: command/reply\n"
+					 "Reply-Text: +OK accepted\n\n") == -1)
+				goto out;
+		} else if (strcmp(cmd, "api sofia jsonstatus") == 0) {
+			if (send_api(fd, two_profiles) == -1)
+				goto out;
+		} else if (strcmp(cmd, "api reloadcert") == 0) {
+			if (send_api(fd,
+				"-ERR reloadcert Command not found!\n") == -1)
+				goto out;
+		} else if (strncmp(cmd, "api sofia profile ", 18) == 0) {
+			char body[128];
+
+			(void)snprintf(body, sizeof(body),
+			    "Reload XML [Success]\nrestarting: %.*s",
+			    (int)strcspn(cmd + 18, " "), cmd + 18);
+			if (send_api(fd, body) == -1)
+				goto out;
+		} else if (strcmp(cmd, "exit") == 0) {
+			(void)send_str(fd, "Content-Type: command/reply\n"
+					   "Reply-Text: +OK bye\n\n");
+			(void)strcat(f->log, "exit|");
+			goto out;
+		} else if (send_api(fd, "-ERR no\n") == -1)
+			goto out;
+		if (strlen(f->log) + strlen(cmd) + 2 < sizeof(f->log)) {
+			(void)strcat(f->log, cmd);
+			(void)strcat(f->log, "|");
+		}
+	}
+out:
+	(void)close(fd);
+	return NULL;
+}
+
+static void
+fake_start(struct fake *f)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+
+	memset(f, 0, sizeof(*f));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_not_equal(f->lfd = socket(AF_INET, SOCK_STREAM, 0), -1);
+	assert_int_equal(bind(f->lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(f->lfd, 4), 0);
+	assert_int_equal(getsockname(f->lfd, (struct sockaddr *)&sin, &sl), 0);
+	f->port = ntohs(sin.sin_port);
+	assert_int_equal(pthread_create(&f->t, NULL, fake_main, f), 0);
+}
+
+static void
+fake_stop(struct fake *f)
+{
+	(void)pthread_join(f->t, NULL);
+	(void)close(f->lfd);
+}
+
+/*
+ * A throw-away installed set in a new directory (dir: "/tmp/...XXXXXX"
+ * on entry): a self-signed P-256 leaf in agent.pem, cafile.pem and
+ * wss.pem.  Only read (its digests), never served.
+ */
+static void
+mkcerts(char *dir)
+{
+	static const char *const names[] = { "agent.pem", "cafile.pem",
+		"wss.pem" };
+	EVP_PKEY *k;
+	X509 *x;
+	FILE *fp;
+	char path[512];
+	size_t i;
+
+	assert_non_null(mkdtemp(dir));
+	assert_non_null(k = EVP_EC_gen("P-256"));
+	assert_non_null(x = X509_new());
+	(void)ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	(void)X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+	(void)X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	(void)X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN",
+	    MBSTRING_ASC, (const unsigned char *)"sip.example.test", -1, -1, 0);
+	(void)X509_set_issuer_name(x, X509_get_subject_name(x));
+	(void)X509_set_pubkey(x, k);
+	assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+	for (i = 0; i < 3; i++) {
+		(void)snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		assert_non_null(fp = fopen(path, "w"));
+		assert_int_equal(PEM_write_X509(fp, x), 1);
+		if (i != 1)
+			assert_int_equal(PEM_write_PrivateKey(fp, k, NULL,
+			    NULL, 0, NULL, NULL), 1);
+		assert_int_equal(fclose(fp), 0);
+	}
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
+static void
+rmcerts(const char *dir)
+{
+	static const char *const names[] = { "agent.pem", "cafile.pem",
+		"wss.pem" };
+	char path[512];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		(void)snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		(void)unlink(path);
+	}
+	(void)rmdir(dir);
+}
+
+/*
+ * Profiles a (idle) and b (a call up), 1.10 (no reloadcert): the
+ * restart is deferred before any profile is restarted, a included.
+ */
+static void
+inuse_checked_on_every_profile_before_any_restart(void **state)
+{
+	static const char *const profiles[] = { "a", "b" };
+	static const char *const verify[] = { "127.0.0.1:1" };
+	struct fscert_reload_opts o;
+	struct fscert_reload_result *r;
+	struct fscert_err e;
+	struct fake f;
+	char dir[] = "/tmp/fscert-test-reload.XXXXXX";
+
+	(void)state;
+	mkcerts(dir);
+	fake_start(&f);
+	fscert_reload_opts_init(&o);
+	o.cert_dir = dir;
+	o.esl_host = "127.0.0.1";
+	o.esl_port = f.port;
+	o.esl_timeout_ms = 2000;
+	o.profiles = profiles;
+	o.nprofiles = 2;
+	o.verify = verify;
+	o.nverify = 1;
+	o.force_window_days = 0;
+	o.max_wait = 0;
+	o.poll_ms = 10;
+	assert_non_null(r = calloc(1, sizeof(*r)));
+	fscert_err_clear(&e);
+	assert_int_equal(fscert_reload(&o, r, &e), -1);
+	fake_stop(&f);
+	if (e.code != FSCERT_EDEFERRED)
+		fail_msg("not deferred: %s (log %s)", e.msg, f.log);
+	assert_int_equal(r->status, FSCERT_RELOAD_DEFERRED);
+	assert_non_null(strstr(e.msg, "profile b"));
+	if (strstr(f.log, "restart") != NULL)
+		fail_msg("a profile was restarted: %s", f.log);
+	assert_string_equal(f.log,
+	    "auth|api sofia jsonstatus|api reloadcert|api sofia jsonstatus|"
+	    "exit|");
+	free(r);
+	rmcerts(dir);
+}
+
 int
 main(void)
 {
@@ -521,6 +772,8 @@ main(void)
 		cmocka_unit_test(hostport_ok),
 		cmocka_unit_test(hostport_bad),
 		cmocka_unit_test(hostport_host_too_long),
+		cmocka_unit_test(
+		    inuse_checked_on_every_profile_before_any_restart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -66,8 +66,11 @@ struct fscert_install_result {
 	int symlink[FSCERT_OUT__MAX]; /* was a symlink: replaced, not followed */
 	char symlink_to[FSCERT_OUT__MAX][256]; /* what it pointed to */
 	int foreign[FSCERT_FOREIGN__MAX]; /* present, left alone */
-	int backed_up; /* the previous set was saved */
+	int backed_up; /* the previous set was saved (by this run) */
 	int stale; /* leftover temp files removed */
+	/* Set digests (fscert_install_set_sha256), "" when not known. */
+	char installed_sha256[65]; /* the set installed (b) */
+	char replaced_sha256[65]; /* backed_up: the set saved in prev/ */
 };
 
 const char *fscert_shadow_name(enum fscert_shadow s); /* "wss.crt" */
@@ -125,9 +128,45 @@ int fscert_install_set_pending(
     const char *cert_dir, int on, int vars, struct fscert_err *err);
 int fscert_install_pending(const char *cert_dir, int *vars);
 
-/* Put the set kept in .fscert/prev/ back, the same safe way. */
+/*
+ * Put the set kept in .fscert/prev/ back, the same safe way, without
+ * any check.  fscert reload uses fscert_install_rollback_checked.
+ */
 int fscert_install_rollback(
     const struct fscert_install_opts *o, struct fscert_err *err);
+
+/*
+ * What one install run may undo: the digests of the set it installed
+ * and of the set it saved in prev/ (its fscert_install_result), and the
+ * target's expected host names (none: not checked).  Borrowed strings.
+ */
+struct fscert_rollback_guard {
+	const char *installed; /* installed_sha256 of the run */
+	const char *replaced; /* replaced_sha256 of the run; "": none */
+	const char *const *hosts;
+	size_t nhosts;
+};
+
+/*
+ * The digest of a set: SHA-256 over agent.pem, cafile.pem and wss.pem
+ * in that order, each as an 8-byte big-endian length and its bytes;
+ * 64 lower-case hex digits and a NUL into out.
+ */
+void fscert_install_set_sha256(
+    const struct fscert_buf files[FSCERT_OUT__MAX], char out[65]);
+
+/*
+ * Roll back the install run g describes, and nothing else: only when
+ * the cert dir still holds the set it installed, prev/ holds the set it
+ * replaced, and that set is fit to serve (its leaf not expired nor not
+ * yet valid, its key that of the leaf, its three files one set, and,
+ * with hosts, covering at least one of them).  Returns 0 when put back;
+ * -1 with err otherwise (FSCERT_EREFUSED: one of those checks, naming
+ * the directory and why; nothing was written).  The caller holds the
+ * cert dir's lock.
+ */
+int fscert_install_rollback_checked(const struct fscert_install_opts *o,
+    const struct fscert_rollback_guard *g, struct fscert_err *err);
 
 #pragma GCC visibility pop
 

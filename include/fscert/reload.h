@@ -4,19 +4,26 @@
  * by TLS handshakes that clients now get it (freeswitch-internals.md
  * 3.2-3.6).
  *
- *  1. "api reloadxml" when the vars fragment changed (+OK [Success]).
+ *  1. "api reloadxml" when the vars fragment changed (+OK [Success]),
+ *     within reloadxml_timeout_ms (a connection of its own if longer).
  *  2. "api reloadcert" where it exists (FreeSWITCH >= 1.11.1): no call
  *     is dropped.  Its +OK comes before anything happens.
  *  3. Else "sofia profile NAME restart", which hangs up every call on
- *     the profile: only when its in-use count is 0 (polled up to
- *     max_wait), else deferred; at once with force, or when the served
+ *     the profile: only when the in-use count of every profile is 0,
+ *     all checked before any restart (polled up to max_wait), else
+ *     deferred with none restarted; at once with force, or when the served
  *     certificate expires within force_window_days.  The 10-second
  *     uptime guard is waited out; then the profile must be RUNNING.
  *  4. Every endpoint is probed until its leaf is the installed one and
  *     the intermediate is sent, or a timeout: an old leaf is never
  *     success.
- *  5. On a failed verification, with rollback set: the previous set is
- *     put back, reloaded again, and the failure is reported.
+ *  5. On a failed verification, with rollback and guard set (a deploy
+ *     that just installed the set): the set that run replaced is put
+ *     back if fscert_install_rollback_checked allows it (the files are
+ *     still the ones it installed, prev/ holds what it replaced, and
+ *     that set is fit to serve), then reloaded under the same in-use
+ *     rules (never forced for the rollback); the failure is reported.
+ *     Without a guard (fscert reload) the files are left as they are.
  */
 #ifndef FSCERT_RELOAD_H
 #define FSCERT_RELOAD_H
@@ -68,6 +75,7 @@ struct fscert_reload_opts {
 	int esl_port;
 	const char *esl_password; /* never logged */
 	int esl_timeout_ms;
+	int reloadxml_timeout_ms; /* for "api reloadxml" (large configs) */
 	const char *const *profiles; /* none: those with TLS/WSS, else internal */
 	size_t nprofiles;
 	const char *const *verify; /* HOST:PORT; none: from jsonstatus */
@@ -82,6 +90,8 @@ struct fscert_reload_opts {
 	int running_timeout_ms;
 	int custom_ciphers; /* warn: reloadcert drops them */
 	const struct fscert_install_opts *rollback; /* NULL: none */
+	/* What this run installed; NULL: never roll back (fscert reload). */
+	const struct fscert_rollback_guard *guard;
 };
 
 enum fscert_reload_status {
@@ -108,6 +118,7 @@ struct fscert_reload_result {
 	size_t nserved;
 	char warning[256]; /* a caveat to report, or "" */
 	int rollback_unloaded; /* rolled back, but not (proved) loaded */
+	char rollback_why[256]; /* why it was not rolled back, or "" */
 };
 
 void fscert_reload_opts_init(struct fscert_reload_opts *o);
