@@ -39,7 +39,8 @@ fscert_check_path(
 
 	fscert_err_clear(&rerr);
 	l = fscert_lineage_open_dir(path, &rerr);
-	return finish(l, FSCERT_KIND_LIVE, &rerr, p, err);
+	/* Unreadable: still say which kind of directory it is. */
+	return finish(l, fscert_lineage_dir_kind(path), &rerr, p, err);
 }
 
 struct fscert_report *

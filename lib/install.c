@@ -483,6 +483,9 @@ fscert_install(const struct fscert_bundle *b,
 		r->foreign[i] = fstatat(dfd, foreign_names[i], &sh,
 				    AT_SYMLINK_NOFOLLOW) == 0;
 	r->current = !any;
+	/* A killed run's temp files go even when the set is current. */
+	if (!o->dry_run)
+		r->stale = sweep(dfd);
 	if (o->dry_run ||
 	    (!any &&
 		!(o->move_shadowing &&
@@ -494,7 +497,7 @@ fscert_install(const struct fscert_bundle *b,
 
 	if ((sfd = open_subdir(dfd, dir, FSCERT_STATE_DIR, err)) == -1)
 		goto out;
-	r->stale = sweep(dfd) + sweep(sfd);
+	r->stale += sweep(sfd);
 	if (any) {
 		r->backed_up = backup(dfd, sfd, dir, r->replaced_sha256, err);
 		if (r->backed_up == -1)

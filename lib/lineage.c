@@ -234,6 +234,15 @@ exists(const char *dir, const char *name)
 	return rc;
 }
 
+enum fscert_kind
+fscert_lineage_dir_kind(const char *dir)
+{
+	if (exists(dir, "agent.pem") || exists(dir, "wss.pem") ||
+	    exists(dir, "cafile.pem"))
+		return FSCERT_KIND_INSTALLED;
+	return FSCERT_KIND_LIVE;
+}
+
 #define ROOT_CERTBOT "the certbot config dir, for a lineage under live/"
 #define ROOT_PARENT "the parent directory, for a lineage not under live/"
 
@@ -300,8 +309,7 @@ fscert_lineage_open_dir(const char *dir, struct fscert_err *err)
 	 * and privkey.pem beside them in /etc/freeswitch/tls, and what
 	 * FreeSWITCH serves is agent.pem, not those.
 	 */
-	if (exists(dir, "agent.pem") || exists(dir, "wss.pem") ||
-	    exists(dir, "cafile.pem")) {
+	if (fscert_lineage_dir_kind(dir) == FSCERT_KIND_INSTALLED) {
 		kind = FSCERT_KIND_INSTALLED;
 		roles = inst;
 		n = sizeof(inst) / sizeof(inst[0]);

@@ -407,6 +407,17 @@ stale_temp_swept(void **state)
 	assert_string_equal(p,
 	    ".agent.pem.notours.tmp,.fscert,agent.pem,cafile.pem,wss.pem");
 	free(p);
+	/* The set is current now: a leftover temp file still goes. */
+	p = fx_path(dir, ".wss.pem.0123456789ab.tmp");
+	fx_write_str(p, "half a key", 0600);
+	free(p);
+	install(&b, &o, &r);
+	assert_true(r.current);
+	assert_int_equal(r.stale, 1);
+	p = fx_listdir(dir);
+	assert_string_equal(p,
+	    ".agent.pem.notours.tmp,.fscert,agent.pem,cafile.pem,wss.pem");
+	free(p);
 	fscert_bundle_free(&b);
 	fx_rmtree(dir);
 	free(dir);

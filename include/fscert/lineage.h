@@ -93,6 +93,13 @@ struct fscert_lineage *
 fscert_lineage_open_dir(const char *dir, struct fscert_err *err);
 
 /*
+ * What fscert_lineage_open_dir would read dir as, even when it cannot
+ * read it: FSCERT_KIND_INSTALLED when agent.pem, wss.pem or cafile.pem
+ * is there, else FSCERT_KIND_LIVE.
+ */
+enum fscert_kind fscert_lineage_dir_kind(const char *dir);
+
+/*
  * Open explicit files; chain may be NULL (then cert may carry the
  * intermediates after the leaf, as a fullchain).  Symlinks given
  * directly are followed: the caller named the file.
