@@ -110,13 +110,15 @@ void warn_default_password(struct globals *g);
 
 /*
  * Reload FreeSWITCH for target t and verify; prints; sets or clears the
- * pending marker.  jout: a JSON object to add "reload" to, or NULL.
- * Returns 0 done, 1 failed, 75 deferred.
+ * pending marker.  inst: what this deploy run installed (a failed
+ * verification may then roll back to the set it replaced), or NULL
+ * (fscert reload: never rolls back).  jout: a JSON object to add
+ * "reload" to, or NULL.  Returns 0 done, 1 failed, 75 deferred.
  */
 struct json_t;
 int run_reload(struct globals *g, struct fscert_config *cfg,
     struct fscert_target *t, const struct rflags *rf, int vars_changed,
-    struct json_t *jout);
+    const struct fscert_install_result *inst, struct json_t *jout);
 
 /* The worse of two exit statuses: 1 (failed) > 75 (deferred) > 0. */
 int worse(int a, int b);
@@ -125,12 +127,22 @@ int worse(int a, int b);
 int tflags_opt(struct tflags *f, int c, const char *arg);
 
 /*
+ * The operands of deploy, reload, status and vars: at most one, a
+ * lineage, as --lineage (the same one, if both are given).  0, or -1
+ * (message printed) on a usage error.
+ */
+int tflags_positional(struct tflags *f, const char *cmd, int argc, char **argv);
+
+/*
  * Load the config (-c, else the default if it exists) into cfg and pick
  * the targets: --target NAME; else those whose lineage is --lineage (or
- * RENEWED_LINEAGE), else a target made of the flags; else all.  Flags
- * override the picked targets' keys.  Returns 0 with *out (free it) and
- * *n (0 in hook mode for a lineage no target uses), -1 on a config
- * error, -2 on a usage error; messages printed.
+ * RENEWED_LINEAGE), and whose cert_dir is --cert-dir when given; else
+ * those installing into --cert-dir; else all.  With none and --cert-dir,
+ * a target of its own made of the flags (nothing taken from a configured
+ * target of its name).  Flags override the picked targets' keys.
+ * Returns 0 with *out (free it) and *n (0 in hook mode for a lineage no
+ * target uses), -1 on a config error, -2 on a usage error; messages
+ * printed.
  */
 int targets_select(struct globals *g, struct tflags *f,
     struct fscert_config *cfg, struct fscert_target ***out, size_t *n);
@@ -143,6 +155,13 @@ void hosts_add(const char ***hosts, size_t *n, const char *name);
  * about the directory itself name it), into buf.
  */
 const char *with_path(char *buf, size_t len, const char *path, const char *msg);
+
+/*
+ * s as a JSON string, each byte that is not UTF-8 replaced by U+FFFD
+ * (jansson refuses them); JSON null for NULL.  Exits on ENOMEM.
+ */
+struct json_t;
+struct json_t *jstr(const char *s);
 
 /* The findings of r as a JSON array (r may be NULL: empty). */
 struct json_t;
@@ -158,7 +177,12 @@ extern const char check_synopsis[], bundle_synopsis[], deploy_synopsis[],
 /* "usage: fscert NAME SYNOPSIS", continuation lines indented. */
 void print_usage(FILE *f, const char *name, const char *synopsis);
 
-/* -v and -q after the command too: 1 when c was one of them. */
+/*
+ * The global options -v, -q and -c FILE after the command too (each
+ * command's short options start with GLOBAL_SHORTOPTS): 1 when c was
+ * one of them.  --json is each command's own.
+ */
+#define GLOBAL_SHORTOPTS "vqc:"
 int global_opt(struct globals *g, int c);
 
 /* Parse a non-negative day count; -1 when it is not one. */

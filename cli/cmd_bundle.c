@@ -29,7 +29,7 @@ cmd_bundle(int argc, char **argv, struct globals *g)
 	static const struct option opts[] = {
 		{ "host", required_argument, NULL, 'H' },
 		{ "ca-file", required_argument, NULL, 'C' },
-		{ "cert", required_argument, NULL, 'c' },
+		{ "cert", required_argument, NULL, 'e' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "chain", required_argument, NULL, 'a' },
 		{ "output", required_argument, NULL, 'o' },
@@ -50,7 +50,8 @@ cmd_bundle(int argc, char **argv, struct globals *g)
 
 	fscert_policy_init(&p);
 	fscert_err_clear(&e);
-	while ((c = getopt_long(argc, argv, "hvqo:", opts, NULL)) != -1) {
+	while ((c = getopt_long(
+		    argc, argv, "h" GLOBAL_SHORTOPTS "o:", opts, NULL)) != -1) {
 		if (global_opt(g, c))
 			continue;
 		switch (c) {
@@ -60,7 +61,7 @@ cmd_bundle(int argc, char **argv, struct globals *g)
 		case 'C':
 			p.ca_file = optarg;
 			break;
-		case 'c':
+		case 'e':
 			cert = optarg;
 			break;
 		case 'k':
@@ -116,7 +117,10 @@ cmd_bundle(int argc, char **argv, struct globals *g)
 		if (r->findings[i].refuse)
 			warnx("bundle: %s: %s", src, r->findings[i].msg);
 		else if (!g->quiet)
-			warnx("warning: %s: %s", src, r->findings[i].msg);
+			warnx("%s: %s: %s",
+			    r->findings[i].sev == FSCERT_SEV_OK ? "note"
+								: "warning",
+			    src, r->findings[i].msg);
 	}
 	if (r->refused) {
 		warnx("bundle: %s: refused, nothing written to '%s'", src, out);
@@ -137,13 +141,13 @@ usage:
 	return rc;
 done:
 	if (g->json && rc != 2 && src != NULL)
-		json_print(json_pack("{s:s, s:s, s:s, s:o, s:s?}", "path", src,
-		    "dir", out, "status",
+		json_print(json_pack("{s:o, s:o, s:s, s:o, s:o}", "path",
+		    jstr(src), "dir", jstr(out), "status",
 		    rc == 0                       ? "written"
 			: r != NULL && r->refused ? "refused"
 						  : "failed",
 		    "findings", findings_json(r), "error",
-		    e.msg[0] ? e.msg : NULL));
+		    jstr(e.msg[0] ? e.msg : NULL)));
 	fscert_bundle_free(&b);
 	fscert_report_free(r);
 	fscert_lineage_free(l);

@@ -14,7 +14,7 @@
 #include "cli.h"
 
 const char status_synopsis[] =
-    "[--json] [--target NAME] [--lineage DIR |\n"
+    "[--json] [--target NAME] [LINEAGE | --lineage DIR |\n"
     "\t--cert FILE --key FILE [--chain FILE]] [--cert-dir DIR] [--host NAME]...\n"
     "\t[--ca-file FILE] [--esl HOST:PORT] [--verify HOST:PORT]...";
 
@@ -30,14 +30,14 @@ side_json(const char *path, const struct fscert_report *r)
 {
 	json_t *o;
 
-	o = json_pack(
-	    "{s:s, s:s}", "path", path, "status", fscert_sev_name(r->worst));
+	o = json_pack("{s:o, s:s}", "path", jstr(path), "status",
+	    fscert_sev_name(r->worst));
 	if (o == NULL)
 		errx(1, "out of memory");
 	if (r->sha256[0] != '\0') {
-		json_object_set_new(o, "sha256", json_string(r->sha256));
-		json_object_set_new(o, "subject", json_string(r->subject));
-		json_object_set_new(o, "not_after", json_string(r->not_after));
+		json_object_set_new(o, "sha256", jstr(r->sha256));
+		json_object_set_new(o, "subject", jstr(r->subject));
+		json_object_set_new(o, "not_after", jstr(r->not_after));
 		json_object_set_new(o, "days_left", json_integer(r->days_left));
 	}
 	json_object_set_new(o, "findings", findings_json(r));
@@ -60,8 +60,9 @@ side_text(const char *name, const char *what, const char *path,
 		    fscert_sev_name(r->worst));
 	for (i = 0; i < r->nfindings; i++)
 		printf("    %s: %s\n",
-		    r->findings[i].sev == FSCERT_SEV_CRIT ? "critical"
-							  : "warning",
+		    r->findings[i].sev == FSCERT_SEV_CRIT     ? "critical"
+			: r->findings[i].sev == FSCERT_SEV_OK ? "note"
+							      : "warning",
 		    r->findings[i].msg);
 }
 
@@ -97,8 +98,7 @@ served(struct globals *g, struct fscert_config *cfg, struct fscert_target *t,
 		errx(1, "out of memory");
 	if (fscert_reload_served(&o, r, &e) == -1) {
 		if (jo != NULL)
-			json_object_set_new(
-			    jo, "served_error", json_string(e.msg));
+			json_object_set_new(jo, "served_error", jstr(e.msg));
 		else
 			printf("%s: served    unknown: %s\n", t->name, e.msg);
 		/*
@@ -114,9 +114,9 @@ served(struct globals *g, struct fscert_config *cfg, struct fscert_target *t,
 			rc = -1;
 		if (jo != NULL)
 			json_array_append_new(arr,
-			    json_pack("{s:s, s:b, s:s, s:b}", "endpoint",
-				p->endpoint, "ok", p->ok, "leaf_sha256",
-				p->sha256[0], "matches_installed", ok));
+			    json_pack("{s:o, s:b, s:o, s:b}", "endpoint",
+				jstr(p->endpoint), "ok", p->ok, "leaf_sha256",
+				jstr(p->sha256[0]), "matches_installed", ok));
 		else if (p->ok)
 			printf("%s: served    %s: sha256 %.16s... %s\n",
 			    t->name, p->endpoint, p->sha256[0],
@@ -154,7 +154,8 @@ cmd_status(int argc, char **argv, struct globals *g)
 	int c, sr, json = g->json, match, pending, pvars, rc = 0;
 
 	flags_init(&f, &rf);
-	while ((c = getopt_long(argc, argv, "hvq", opts, NULL)) != -1) {
+	while ((c = getopt_long(
+		    argc, argv, "h" GLOBAL_SHORTOPTS, opts, NULL)) != -1) {
 		if ((sr = shared_opt(g, &f, &rf, c, optarg)) == 1)
 			continue;
 		if (sr == -1)
@@ -167,7 +168,7 @@ cmd_status(int argc, char **argv, struct globals *g)
 		} else
 			return status_usage(stderr);
 	}
-	if (optind != argc)
+	if (tflags_positional(&f, "status", argc - optind, argv + optind) == -1)
 		return status_usage(stderr);
 	sr = targets_select(g, &f, &cfg, &sel, &n);
 	if (sr < 0) {
@@ -185,6 +186,8 @@ cmd_status(int argc, char **argv, struct globals *g)
 		p.nhosts = t->nhosts;
 		p.ca_file = t->ca_file;
 		p.warn_days = cfg.warn_days;
+		(void)fscert_key_types_parse(
+		    fscert_target_key_types(t, &cfg), &p.key_types, NULL);
 		p.crit_days = cfg.crit_days;
 		if (t->lineage == NULL && t->cert == NULL) {
 			warnx("status: %s: no lineage: give --lineage, or a "
@@ -211,8 +214,8 @@ cmd_status(int argc, char **argv, struct globals *g)
 		if (!match || inst->worst == FSCERT_SEV_CRIT)
 			rc = 1;
 		if (json) {
-			o = json_pack("{s:s, s:o, s:o, s:b}", "target", t->name,
-			    "lineage",
+			o = json_pack("{s:o, s:o, s:o, s:b}", "target",
+			    jstr(t->name), "lineage",
 			    side_json(t->lineage ? t->lineage : t->cert, src),
 			    "installed", side_json(t->cert_dir, inst), "match",
 			    match);

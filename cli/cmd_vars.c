@@ -44,7 +44,8 @@ cmd_vars(int argc, char **argv, struct globals *g)
 	int c, sr, write = 0, changed = 0, rc = 0;
 
 	memset(&f, 0, sizeof(f));
-	while ((c = getopt_long(argc, argv, "hvq", opts, NULL)) != -1) {
+	while ((c = getopt_long(
+		    argc, argv, "h" GLOBAL_SHORTOPTS, opts, NULL)) != -1) {
 		if (global_opt(g, c))
 			continue;
 		if ((sr = tflags_opt(&f, c, optarg)) == 1)
@@ -59,7 +60,7 @@ cmd_vars(int argc, char **argv, struct globals *g)
 		} else
 			return vars_usage(stderr);
 	}
-	if (optind != argc)
+	if (tflags_positional(&f, "vars", argc - optind, argv + optind) == -1)
 		return vars_usage(stderr);
 	sr = targets_select(g, &f, &cfg, &sel, &n);
 	if (sr < 0) {
@@ -78,9 +79,22 @@ cmd_vars(int argc, char **argv, struct globals *g)
 			rc = 1;
 			continue;
 		}
-		/* As deploy writes it: FreeSWITCH needs an absolute path. */
-		if (realpath(t->cert_dir, dir) == NULL)
-			(void)snprintf(dir, sizeof(dir), "%s", t->cert_dir);
+		if (write && !t->vars) {
+			/* vars = no: the admin keeps the fragment. */
+			if (!g->quiet)
+				printf("%s: vars = no: nothing written\n",
+				    t->name);
+			continue;
+		}
+		/*
+		 * As deploy writes it: FreeSWITCH needs an absolute path, of
+		 * a directory that exists.
+		 */
+		if (realpath(t->cert_dir, dir) == NULL) {
+			warn("vars: %s: %s", t->name, t->cert_dir);
+			rc = 1;
+			continue;
+		}
 		if (fscert_vars_render(t, dir, &out, &e) == -1 ||
 		    (write &&
 			fscert_install_file(t->conf_dir, frag, out.data,

@@ -48,7 +48,8 @@ usage(FILE *f)
 
 	fprintf(f,
 	    "usage: fscert [-c FILE] [-v|-q] [--json] COMMAND [ARGS]\n"
-	    "       fscert --version\n");
+	    "       fscert --version\n"
+	    "(the global options may also follow COMMAND)\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		print_usage(f, cmds[i].name, cmds[i].synopsis);
 }
@@ -71,6 +72,8 @@ global_opt(struct globals *g, int c)
 		g->verbose++;
 	else if (c == 'q')
 		g->quiet = 1;
+	else if (c == 'c')
+		g->conf = optarg;
 	else
 		return 0;
 	return 1;
@@ -138,17 +141,11 @@ main(int argc, char **argv)
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	memset(&g, 0, sizeof(g));
 	/* "+": stop at the command name; its options are its own. */
-	while ((c = getopt_long(argc, argv, "+c:vqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(
+		    argc, argv, "+" GLOBAL_SHORTOPTS "h", opts, NULL)) != -1) {
+		if (global_opt(&g, c))
+			continue;
 		switch (c) {
-		case 'c':
-			g.conf = optarg;
-			break;
-		case 'v':
-			g.verbose++;
-			break;
-		case 'q':
-			g.quiet = 1;
-			break;
 		case 'j':
 			g.json = 1;
 			break;

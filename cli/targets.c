@@ -101,6 +101,29 @@ tflags_opt(struct tflags *f, int c, const char *arg)
 	return 1;
 }
 
+int
+tflags_positional(struct tflags *f, const char *cmd, int argc, char **argv)
+{
+	if (argc == 0)
+		return 0;
+	if (argc > 1) {
+		warnx("%s: unexpected argument '%s'", cmd, argv[1]);
+		return -1;
+	}
+	if (f->cert != NULL) {
+		warnx("%s: give a lineage '%s' or --cert, not both", cmd,
+		    argv[0]);
+		return -1;
+	}
+	if (f->lineage != NULL && strcmp(f->lineage, argv[0]) != 0) {
+		warnx("%s: two lineages, '%s' and --lineage '%s'", cmd, argv[0],
+		    f->lineage);
+		return -1;
+	}
+	f->lineage = argv[0];
+	return 0;
+}
+
 /* Do two cert dir paths name the same directory? */
 static int
 same_dir(const char *a, const char *b)
@@ -114,7 +137,11 @@ same_dir(const char *a, const char *b)
 	return strcmp(ra, rb) == 0;
 }
 
-/* A target from the flags alone: the manual one-shot install. */
+/*
+ * A target from the flags alone: the manual one-shot install.  It is a
+ * target of its own, even when a configured one has its name: nothing
+ * of that one (conf_dir, profiles, owner, hosts...) is taken.
+ */
 static struct fscert_target *
 flag_target(
     struct fscert_config *cfg, const struct tflags *f, const char *lineage)
@@ -129,7 +156,7 @@ flag_target(
 		: f->cert != NULL ? f->cert
 				  : f->cert_dir);
 	b = basename(name);
-	if ((t = fscert_config_add_target(cfg, b, &e)) == NULL)
+	if ((t = fscert_config_new_target(cfg, b, &e)) == NULL)
 		errx(1, "%s", e.msg);
 	if (lineage != NULL)
 		override(&t->lineage, lineage);
@@ -179,6 +206,9 @@ targets_select(struct globals *g, struct tflags *f, struct fscert_config *cfg,
 		/*
 		 * --lineage (or --cert), else certbot's hook variable, else
 		 * the targets installing into --cert-dir, else every one.
+		 * A lineage and --cert-dir together choose the targets that
+		 * install that lineage into that directory: another
+		 * target's conf_dir would point FreeSWITCH elsewhere.
 		 */
 		const char *lin = f->lineage;
 		int by_dir = 0, match;
@@ -193,7 +223,10 @@ targets_select(struct globals *g, struct tflags *f, struct fscert_config *cfg,
 				    cfg->targets[i].cert_dir, f->cert_dir);
 			else if (lin != NULL)
 				match = fscert_target_matches(
-				    &cfg->targets[i], lin);
+					    &cfg->targets[i], lin) &&
+				    (f->cert_dir == NULL ||
+					same_dir(cfg->targets[i].cert_dir,
+					    f->cert_dir));
 			else
 				match = f->cert == NULL;
 			if (match)

@@ -4,6 +4,7 @@
  */
 #define _XOPEN_SOURCE 700 /* realpath */
 
+#include <errno.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -48,7 +49,26 @@ fscert_target_matches(const struct fscert_target *t, const char *lineage)
 	return strcmp(a, b) == 0;
 }
 
-/* Owner and group names to ids; -1 for "the cert dir's". */
+/* A numeric id (as chown takes one), or -1. */
+static long
+numeric_id(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end != '\0' || errno != 0 || v >= 0xffffffffUL)
+		return -1;
+	return (long)v;
+}
+
+/*
+ * Owner and group names, or numeric ids (a name wins, as for chown), to
+ * ids; -1 for "the cert dir's".
+ */
 static int
 resolve_owner(const struct fscert_target *t, uid_t *uid, gid_t *gid,
     struct fscert_err *err)
@@ -59,16 +79,22 @@ resolve_owner(const struct fscert_target *t, uid_t *uid, gid_t *gid,
 	*uid = (uid_t)-1;
 	*gid = (gid_t)-1;
 	if (t->owner != NULL) {
-		if ((pw = getpwnam(t->owner)) == NULL)
+		if ((pw = getpwnam(t->owner)) != NULL)
+			*uid = pw->pw_uid;
+		else if (numeric_id(t->owner) != -1)
+			*uid = (uid_t)numeric_id(t->owner);
+		else
 			return fscert_err_set(err, FSCERT_EUSAGE,
 			    "owner '%s': no such user", t->owner);
-		*uid = pw->pw_uid;
 	}
 	if (t->group != NULL) {
-		if ((gr = getgrnam(t->group)) == NULL)
+		if ((gr = getgrnam(t->group)) != NULL)
+			*gid = gr->gr_gid;
+		else if (numeric_id(t->group) != -1)
+			*gid = (gid_t)numeric_id(t->group);
+		else
 			return fscert_err_set(err, FSCERT_EUSAGE,
 			    "group '%s': no such group", t->group);
-		*gid = gr->gr_gid;
 	}
 	return 0;
 }
@@ -214,6 +240,8 @@ fscert_deploy(const struct fscert_target *t, const struct fscert_config *c,
 	p.nhosts = t->nhosts;
 	p.ca_file = t->ca_file;
 	p.warn_days = c->warn_days;
+	(void)fscert_key_types_parse(
+	    fscert_target_key_types(t, c), &p.key_types, NULL);
 	p.crit_days = c->crit_days;
 	if ((res->report = fscert_validate(l, &p, err)) == NULL)
 		goto out;

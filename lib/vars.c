@@ -3,6 +3,7 @@
  * Text in, text out.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -174,14 +175,61 @@ line_has(const char *s, const char *e, const char *needle)
 	return 0;
 }
 
+/*
+ * A copy of text with every XML comment (<!-- ... -->, markers
+ * included) blanked out, line ends kept: what the preprocessor acts on,
+ * at the same offsets.  NULL on ENOMEM.
+ */
+static char *
+uncommented(const char *text, size_t len)
+{
+	char *m;
+	size_t i, k;
+	int in = 0;
+
+	if ((m = malloc(len + 1)) == NULL)
+		return NULL;
+	memcpy(m, text, len);
+	m[len] = '\0';
+	for (i = 0; i < len;) {
+		if (!in && len - i >= 4 && memcmp(text + i, "<!--", 4) == 0) {
+			in = 1;
+			k = 4;
+		} else if (in && len - i >= 3 &&
+		    memcmp(text + i, "-->", 3) == 0) {
+			in = 0;
+			k = 3;
+		} else {
+			if (in && text[i] != '\n' && text[i] != '\r')
+				m[i] = ' ';
+			i++;
+			continue;
+		}
+		memset(m + i, ' ', k);
+		i += k;
+	}
+	return m;
+}
+
+/* The offset of </include> on the line [s, e) of the blanked text. */
+static const char *
+close_tag(const char *s, const char *e)
+{
+	for (; s + 10 <= e; s++)
+		if (strncasecmp(s, "</include>", 10) == 0)
+			return s;
+	return NULL;
+}
+
 int
 fscert_vars_include(const char *text, size_t len, const char *fragment,
     struct fscert_buf *out, enum fscert_include *what, struct fscert_err *err)
 {
-	const char *s, *e, *end = text + len, *close = NULL;
+	const char *s, *e, *end, *close = NULL, *tag = NULL;
 	const char *eol = "\n";
-	char line[600];
-	int n, wrapper = 0, directives = 0;
+	char line[600], *m;
+	size_t at;
+	int n, rc, wrapper = 0, directives = 0, mid = 0;
 
 	if (memchr(text, '\0', len) != NULL)
 		return fscert_err_set(
@@ -189,25 +237,40 @@ fscert_vars_include(const char *text, size_t len, const char *fragment,
 	if (strpbrk(fragment, "\"<\n\r") != NULL)
 		return fscert_err_set(err, FSCERT_EUSAGE,
 		    "vars_file: '%s' cannot be put in an include", fragment);
-	for (s = text; s < end; s = e + 1) {
+	/* A line inside <!-- --> is not there: look at the rest only. */
+	if ((m = uncommented(text, len)) == NULL)
+		return fscert_err_set(
+		    err, FSCERT_ENOMEM, "vars.xml: out of memory");
+	end = m + len;
+	for (s = m; s < end; s = e + 1) {
 		e = memchr(s, '\n', (size_t)(end - s));
 		if (e == NULL)
 			e = end;
 		if (e > s && e[-1] == '\r')
 			eol = "\r\n";
 		if (is_our_include(s, e, fragment)) {
+			free(m);
 			*what = FSCERT_INC_PRESENT;
 			return 0;
 		}
 		if (line_has(s, e, "<include>"))
 			wrapper = 1;
-		if (line_has(s, e, "</include>"))
+		if ((tag = close_tag(s, e)) != NULL) {
 			close = s;
+			/* Text blanked before it: a comment ends there. */
+			mid = memcmp(s, text + (s - m), (size_t)(tag - s)) != 0;
+			if (mid)
+				close = tag;
+		}
 		if (line_has(s, e, "<X-PRE-PROCESS"))
 			directives++;
 		if (e == end)
 			break;
 	}
+	at = close != NULL ? (size_t)(close - m) : len;
+	free(m);
+	close = text + at;
+	end = text + len;
 	/*
 	 * FusionPBX regenerates vars.xml from its database: one set line
 	 * per row, no <include> wrapper.  An edit would be lost; the admin
@@ -222,13 +285,18 @@ fscert_vars_include(const char *text, size_t len, const char *fragment,
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return fscert_err_set(
 		    err, FSCERT_EUSAGE, "vars_file: name too long");
-	if (close == NULL)
-		close = end;
 	if (fscert_buf_append(out, text, (size_t)(close - text), err) == -1)
 		return -1;
-	/* A file whose last line has no end gets one before our line. */
-	if (close == end && len > 0 && text[len - 1] != '\n' &&
-	    fscert_buf_append(out, eol, strlen(eol), err) == -1)
+	/*
+	 * A file whose last line has no end gets one before our line, as
+	 * does a </include> after the end of a comment on its line.
+	 */
+	rc = 0;
+	if (close == end && len > 0 && text[len - 1] != '\n')
+		rc = fscert_buf_append(out, eol, strlen(eol), err);
+	else if (close != end && mid)
+		rc = fscert_buf_append(out, eol, strlen(eol), err);
+	if (rc == -1)
 		return -1;
 	if (fscert_buf_append(out, line, (size_t)n, err) == -1 ||
 	    fscert_buf_append(out, close, (size_t)(end - close), err) == -1)

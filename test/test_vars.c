@@ -270,6 +270,58 @@ include_without_close_appends(void **state)
 	free(s);
 }
 
+static void
+include_commented_out_is_absent(void **state)
+{
+	/* One line, a block over lines, and a commented </include> after. */
+	static const char one[] =
+	    "<include>\n"
+	    "  <!-- <X-PRE-PROCESS cmd=\"include\" data=\"vars_fscert.xml\"/> -->\n"
+	    "  <X-PRE-PROCESS cmd=\"set\" data=\"a=b\"/>\n"
+	    "</include>\n"
+	    "<!-- </include> -->\n";
+	static const char block[] =
+	    "<include>\n"
+	    "<!--\n"
+	    "<X-PRE-PROCESS cmd=\"include\" data=\"vars_fscert.xml\"/>\n"
+	    "-->\n"
+	    "</include>\n";
+	static const char after[] =
+	    "<include>\n"
+	    "  <X-PRE-PROCESS cmd=\"set\" data=\"a=b\"/>\n"
+	    "<!-- old: --> <X-PRE-PROCESS cmd=\"include\" data=\"vars_fscert.xml\"/>\n"
+	    "</include>\n";
+	enum fscert_include	 what;
+	char			*s;
+
+	(void)state;
+	s = include(one, &what);
+	assert_int_equal(what, FSCERT_INC_ADDED);
+	assert_string_equal(s,
+	    "<include>\n"
+	    "  <!-- <X-PRE-PROCESS cmd=\"include\" data=\"vars_fscert.xml\"/> -->\n"
+	    "  <X-PRE-PROCESS cmd=\"set\" data=\"a=b\"/>\n"
+	    INC_LINE "\n"
+	    "</include>\n"
+	    "<!-- </include> -->\n");
+	free(s);
+
+	s = include(block, &what);
+	assert_int_equal(what, FSCERT_INC_ADDED);
+	assert_string_equal(s,
+	    "<include>\n"
+	    "<!--\n"
+	    "<X-PRE-PROCESS cmd=\"include\" data=\"vars_fscert.xml\"/>\n"
+	    "-->\n"
+	    INC_LINE "\n"
+	    "</include>\n");
+	free(s);
+
+	/* Outside the comment on the same line: present. */
+	assert_null(include(after, &what));
+	assert_int_equal(what, FSCERT_INC_PRESENT);
+}
+
 int
 main(void)
 {
@@ -281,6 +333,7 @@ main(void)
 		cmocka_unit_test(include_crlf_kept),
 		cmocka_unit_test(include_present_and_fusionpbx),
 		cmocka_unit_test(include_without_close_appends),
+		cmocka_unit_test(include_commented_out_is_absent),
 	};
 
 	fx_init();
