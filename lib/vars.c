@@ -181,7 +181,7 @@ line_has(const char *s, const char *e, const char *needle)
  * at the same offsets.  NULL on ENOMEM.
  */
 static char *
-uncommented(const char *text, size_t len)
+uncommented(const char *text, size_t len, int *open)
 {
 	char *m;
 	size_t i, k;
@@ -208,6 +208,7 @@ uncommented(const char *text, size_t len)
 		memset(m + i, ' ', k);
 		i += k;
 	}
+	*open = in;
 	return m;
 }
 
@@ -229,7 +230,7 @@ fscert_vars_include(const char *text, size_t len, const char *fragment,
 	const char *eol = "\n";
 	char line[600], *m;
 	size_t at;
-	int n, rc, wrapper = 0, directives = 0, mid = 0;
+	int n, rc, wrapper = 0, directives = 0, mid = 0, unclosed;
 
 	if (memchr(text, '\0', len) != NULL)
 		return fscert_err_set(
@@ -238,9 +239,15 @@ fscert_vars_include(const char *text, size_t len, const char *fragment,
 		return fscert_err_set(err, FSCERT_EUSAGE,
 		    "vars_file: '%s' cannot be put in an include", fragment);
 	/* A line inside <!-- --> is not there: look at the rest only. */
-	if ((m = uncommented(text, len)) == NULL)
+	if ((m = uncommented(text, len, &unclosed)) == NULL)
 		return fscert_err_set(
 		    err, FSCERT_ENOMEM, "vars.xml: out of memory");
+	if (unclosed) {
+		/* FreeSWITCH cannot parse it; an include added is lost. */
+		free(m);
+		return fscert_err_set(err, FSCERT_EPARSE,
+		    "vars.xml: a comment (<!--) is never closed; not edited");
+	}
 	end = m + len;
 	for (s = m; s < end; s = e + 1) {
 		e = memchr(s, '\n', (size_t)(end - s));

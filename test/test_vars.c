@@ -322,6 +322,26 @@ include_commented_out_is_absent(void **state)
 	assert_int_equal(what, FSCERT_INC_PRESENT);
 }
 
+/* A comment never closed (found by fuzz_vars): refused, not edited. */
+static void
+include_unclosed_comment_refused(void **state)
+{
+	static const char text[] = "<include><!-- no end\n</include>\n";
+	struct fscert_buf	 out = { 0 };
+	enum fscert_include	 what = FSCERT_INC_NONE;
+	struct fscert_err	 e;
+
+	(void)state;
+	fscert_err_clear(&e);
+	assert_int_equal(fscert_vars_include(text, sizeof(text) - 1,
+			     "vars_fscert.xml", &out, &what, &e),
+	    -1);
+	assert_int_equal(e.code, FSCERT_EPARSE);
+	assert_non_null(strstr(e.msg, "vars.xml"));
+	assert_non_null(strstr(e.msg, "never closed"));
+	assert_null(out.data);
+}
+
 int
 main(void)
 {
@@ -334,6 +354,7 @@ main(void)
 		cmocka_unit_test(include_present_and_fusionpbx),
 		cmocka_unit_test(include_without_close_appends),
 		cmocka_unit_test(include_commented_out_is_absent),
+		cmocka_unit_test(include_unclosed_comment_refused),
 	};
 
 	fx_init();

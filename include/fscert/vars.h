@@ -48,8 +48,9 @@ enum fscert_include {
  * for fragment (a file name relative to vars.xml's directory) and, if
  * so, put the new text in out: the line goes right before the closing
  * </include> (or at the end when there is none), no other line touched,
- * line ends kept.  Returns 0 with *what set, or -1 with err (a file
- * that is not text).
+ * line ends kept.  Lines inside <!-- --> do not count.  Returns 0 with
+ * *what set, or -1 with err (a file that is not text, or a comment that
+ * is never closed).
  */
 int fscert_vars_include(const char *text, size_t len, const char *fragment,
     struct fscert_buf *out, enum fscert_include *what, struct fscert_err *err);
