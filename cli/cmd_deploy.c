@@ -167,7 +167,17 @@ report(const struct fscert_target *t, const struct fscert_deploy_result *r,
 		    first = 0;
 	if (r->include == FSCERT_INC_ADDED)
 		printf("%s include in %s/vars.xml (backup vars.xml.fscert-bak)",
-		    first ? "" : ",", t->conf_dir);
+		    first ? "" : ",", t->conf_dir),
+		    first = 0;
+	for (j = 0; j < FSCERT_SH__MAX; j++)
+		if (o->dry_run ? t->move_shadowing && r->inst.shadow[j]
+			       : r->inst.moved[j]) {
+			printf("%s %s %s to %s/shadowed/", first ? "" : ",",
+			    fscert_shadow_name(j),
+			    o->dry_run ? "would move" : "moved",
+			    FSCERT_STATE_DIR);
+			first = 0;
+		}
 	printf("\n");
 	if (r->inst.backed_up && g->verbose)
 		printf("%s: previous set kept in %s/%s/prev/\n", t->name,

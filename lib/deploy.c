@@ -285,7 +285,8 @@ fscert_deploy(const struct fscert_target *t, const struct fscert_config *c,
 		res->files_changed |= res->inst.changed[i];
 	/* A shadowing file moved aside changes what WSS serves, too. */
 	for (i = 0; i < FSCERT_SH__MAX; i++)
-		moved |= res->inst.moved[i];
+		moved |= o->dry_run ? io.move_shadowing && res->inst.shadow[i]
+				    : res->inst.moved[i];
 	res->status = res->files_changed || res->vars_changed || moved ||
 		res->include == FSCERT_INC_ADDED
 	    ? FSCERT_DEPLOY_DONE

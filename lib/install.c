@@ -317,7 +317,7 @@ fscert_install_set_sha256(
 	}
 	if (ok && EVP_DigestFinal_ex(ctx, md, &n) == 1)
 		for (j = 0; j < n && j < 32; j++)
-			(void)snprintf(out + 2 * j, 3, "%02x", md[j]);
+			(void)snprintf(out + 2 * (size_t)j, 3, "%02x", md[j]);
 	EVP_MD_CTX_free(ctx);
 	ERR_clear_error();
 }
@@ -526,6 +526,7 @@ read_prev(int dfd, const char *what, int *pfd, struct fscert_bundle *prev,
 {
 	int i;
 
+	memset(st, 0, sizeof(*st) * FSCERT_OUT__MAX);
 	*pfd = openat(dfd, FSCERT_STATE_DIR "/prev",
 	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (*pfd == -1)
@@ -617,14 +618,15 @@ fit_to_restore(const char *what, const struct fscert_rollback_guard *g,
 		return -1;
 	for (i = 0; i < r->nfindings && bad == NULL; i++) {
 		f = &r->findings[i];
-		if (f->rule == FSCERT_R_HOST_MISMATCH && ++hosts == g->nhosts)
-			bad = f; /* none of the names covered */
-		else if (f->refuse &&
-		    (f->rule == FSCERT_R_UNREADABLE ||
-			f->rule == FSCERT_R_LEAF_EXPIRED ||
-			f->rule == FSCERT_R_LEAF_NOT_YET_VALID ||
-			f->rule == FSCERT_R_KEY_MISMATCH ||
-			f->rule == FSCERT_R_SET_MISMATCH))
+		/* None of the names covered, or unfit whatever the names. */
+		if ((f->rule == FSCERT_R_HOST_MISMATCH &&
+			++hosts == g->nhosts) ||
+		    (f->refuse &&
+			(f->rule == FSCERT_R_UNREADABLE ||
+			    f->rule == FSCERT_R_LEAF_EXPIRED ||
+			    f->rule == FSCERT_R_LEAF_NOT_YET_VALID ||
+			    f->rule == FSCERT_R_KEY_MISMATCH ||
+			    f->rule == FSCERT_R_SET_MISMATCH)))
 			bad = f;
 	}
 	if (bad != NULL)

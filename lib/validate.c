@@ -792,7 +792,7 @@ fscert_host_to_ascii(
 	/* "sip.example.com." is "sip.example.com". */
 	if (len > 1 && host[len - 1] == '.')
 		len--;
-	if (len > HOST_MAX * 4)
+	if (len > (size_t)HOST_MAX * 4)
 		return fscert_err_set(
 		    err, FSCERT_EUSAGE, "'%s': name too long", host);
 	while (s < (const unsigned char *)host + len) {

@@ -299,9 +299,8 @@ fscert_vars_include(const char *text, size_t len, const char *fragment,
 	 * does a </include> after the end of a comment on its line.
 	 */
 	rc = 0;
-	if (close == end && len > 0 && text[len - 1] != '\n')
-		rc = fscert_buf_append(out, eol, strlen(eol), err);
-	else if (close != end && mid)
+	if ((close == end && len > 0 && text[len - 1] != '\n') ||
+	    (close != end && mid))
 		rc = fscert_buf_append(out, eol, strlen(eol), err);
 	if (rc == -1)
 		return -1;

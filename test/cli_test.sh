@@ -764,6 +764,24 @@ c -c "$EMPTY" status "$GOOD" --cert-dir "$T/pos" --verify nonsense
 expect_rc 2
 end
 
+# A current set with a shadowing file: --move-shadowing is the change.
+begin "deploy --dry-run --move-shadowing on a current set: would move, not current"
+mkdir "$T/mvsh"
+c -c "$EMPTY" deploy --no-reload "$GOOD" --cert-dir "$T/mvsh"
+expect_rc 0
+: >"$T/mvsh/wss.crt"
+c -c "$EMPTY" deploy --no-reload --dry-run --move-shadowing "$GOOD" --cert-dir "$T/mvsh"
+expect_rc 0
+expect_out "wss.crt would move to .fscert/shadowed/"
+grep -q "already current" "$OUT" && fail "said already current"
+[ -e "$T/mvsh/wss.crt" ] || fail "a dry run moved wss.crt"
+c -c "$EMPTY" deploy --no-reload --move-shadowing "$GOOD" --cert-dir "$T/mvsh"
+expect_rc 0
+expect_out "wss.crt moved to .fscert/shadowed/"
+[ -e "$T/mvsh/wss.crt" ] && fail "wss.crt still there"
+[ -e "$T/mvsh/.fscert/shadowed/wss.crt" ] || fail "wss.crt not in .fscert/shadowed/"
+end
+
 begin "status: positional lineage, as --lineage"
 c -c "$EMPTY" status "$GOOD" --cert-dir "$T/pos"
 expect_rc 0
