@@ -103,8 +103,8 @@ read_file(struct fscert_file *f, const char *root, const char *why,
 	}
 	if (root != NULL && !inside(real, root))
 		return fscert_err_set(err, FSCERT_ESYMLINK,
-		    "%s: symlink resolves to '%s', outside '%s' (%s)", f->path,
-		    real, root, why != NULL ? why : "the lineage's tree");
+		    "%s: symlink leads outside '%s' (%s), to '%s'", f->path,
+		    root, why != NULL ? why : "the lineage's tree", real);
 	if ((f->real = fs_strdup(real, err)) == NULL)
 		return -1;
 	if (fs_read_capped(

@@ -41,7 +41,7 @@ struct fscert_err {
 	enum fscert_code code;
 	int sys_errno; /* errno at the failure, or 0 */
 	unsigned long ssl_err; /* first OpenSSL error, or 0 */
-	char msg[256]; /* "what 'subject': why", no newline */
+	char msg[512]; /* "what 'subject': why", no newline */
 };
 
 /* Reset err to "no error". */

@@ -118,7 +118,7 @@ struct fscert_reload_result {
 	size_t nserved;
 	char warning[256]; /* a caveat to report, or "" */
 	int rollback_unloaded; /* rolled back, but not (proved) loaded */
-	char rollback_why[256]; /* why it was not rolled back, or "" */
+	char rollback_why[512]; /* why it was not rolled back, or "" */
 };
 
 void fscert_reload_opts_init(struct fscert_reload_opts *o);

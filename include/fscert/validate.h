@@ -75,7 +75,7 @@ struct fscert_finding {
 	enum fscert_rule rule;
 	enum fscert_sev sev;
 	int refuse; /* 1: never install this lineage */
-	char msg[256]; /* "cert.pem: ...", no newline */
+	char msg[512]; /* "cert.pem: ...", no newline */
 };
 
 struct fscert_report {
