@@ -39,7 +39,7 @@ config_paths(
 	fscert_err_clear(&e);
 	if (fscert_config_load(cfg, g->conf ? g->conf : FSCERT_CONF_DEFAULT,
 		g->conf == NULL, &e) == -1) {
-		warnx("check: %s", e.msg);
+		warnx("%s", e.msg); /* names FILE:LINE, as every command */
 		return -1;
 	}
 	if ((v = calloc(2 * cfg->ntargets + 1, sizeof(*v))) == NULL)

@@ -782,6 +782,18 @@ expect_out "wss.crt moved to .fscert/shadowed/"
 [ -e "$T/mvsh/.fscert/shadowed/wss.crt" ] || fail "wss.crt not in .fscert/shadowed/"
 end
 
+begin "check with a bad config file: one line naming FILE:LINE, as deploy"
+printf '[target x]\nbogus = 1\n' >"$T/bad.conf"
+c -c "$T/bad.conf" check
+expect_rc 3
+head -n 1 "$ERR" | grep -q "^fscert: $T/bad.conf:2: " ||
+    fail "not 'fscert: $T/bad.conf:2: ...': $(head -n 1 "$ERR")"
+c -c "$T/bad.conf" deploy
+sed -n 1p "$ERR" >"$T/bad.deploy"
+c -c "$T/bad.conf" check
+sed -n 1p "$ERR" | cmp -s - "$T/bad.deploy" || fail "check and deploy differ"
+end
+
 begin "status: positional lineage, as --lineage"
 c -c "$EMPTY" status "$GOOD" --cert-dir "$T/pos"
 expect_rc 0
