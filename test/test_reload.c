@@ -574,6 +574,7 @@ fake_main(void *arg)
 	ssize_t n;
 	int fd;
 
+	buf[0] = '\0';
 	if ((fd = accept(f->lfd, NULL, NULL)) == -1)
 		return NULL;
 	if (send_str(fd, "Content-Type: auth/request\n\n") == -1)
