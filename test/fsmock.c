@@ -9,11 +9,25 @@
  * (OpenSSL auto-chaining), the WSS chain from wss.pem through
  * SSL_CTX_use_certificate_chain_file.  "reloadcert" (1.11 only) and
  * "sofia profile NAME restart" reload them on the timelines captured
- * from the real thing.
+ * from the real thing.  The profile's cert dir is its tls-cert-dir
+ * (--cert-dir), or with --no-tls-cert-dir FreeSWITCH's certs_dir
+ * (--certs-dir), as mod_sofia falls back to SWITCH_GLOBAL_dirs.certs_dir.
+ *
+ * With --verto-port N, mod_verto is loaded too: profile default-v4 with
+ * bind-local BIND:N-1 (ws, shown only) and BIND:N secure="true", a TLS
+ * listener whose context is built as mod_verto's verto_create_ssl_ctx()
+ * does from secure-combined / secure-cert / secure-key / secure-chain
+ * (default $${certs_dir}/wss.pem for combined and chain, as in vanilla
+ * verto.conf.xml).  "reloadcert" rebuilds it too (cert_reload_handler),
+ * "reload mod_verto" closes the port, drops verto's clients and calls and
+ * rebuilds it from the files on disk before it replies.
  *
  * Steering, re-read at every request from STATE_DIR (see usage()):
  *   password	ESL password (default ClueCon); a trailing newline is cut
  *   inuse	the profile's in-use count (default 0); a restart writes 0
+ *   verto_clients  the clients "verto status" lists (default 0)
+ *   verto_calls  verto.rtc channels (default 0), counted and listed by
+ *		"show calls|channels"; "reload mod_verto" writes both 0
  *   reloadxml_ms  how long "reloadxml" takes before it replies (default 0)
  *   fault	one word, see the list in usage()
  * Written by fsmock: STATE_DIR/pid, and STATE_DIR/log with one line per
@@ -73,11 +87,21 @@
 			"=========================================" \
 			"==============="
 
-enum { SIP, WSS };
+/* mod_verto's profile and its install path (1.11.2-05, prefix rewritten). */
+#define VERTO_PROFILE	"default-v4"
+#define VERTO_SO	"/usr/local/freeswitch/lib/freeswitch/mod/mod_verto.so"
+#define VERTO_CIPHERS	"HIGH:!DSS:!aNULL@STRENGTH"
+#define VERTO_PORT0	56596	/* first client's port (1.11.2-06) */
+
+enum { SIP, WSS, VERTO, NLISTEN };
 enum { DOWN, RUNNING };
 
 static struct {
-	const char	*certdir;
+	const char	*certdir;	/* --cert-dir: tls-cert-dir */
+	const char	*certsdir;	/* --certs-dir: global certs_dir */
+	const char	*profdir;	/* the profile loads from */
+	int		 no_tls_cert_dir;
+	const char	*verify_policy;
 	const char	*statedir;
 	const char	*profile;
 	const char	*bind;
@@ -87,6 +111,10 @@ static struct {
 	int		 esl_v6;
 	long		 uptime;
 	int		 autogen;
+	int		 verto_port;	/* 0: mod_verto not loaded */
+	/* verto.conf params; NULL: the param is absent */
+	const char	*verto_combined, *verto_cert;
+	const char	*verto_key, *verto_chain;
 } opt;
 
 /*
@@ -97,12 +125,25 @@ static struct {
 static pthread_mutex_t	 mtx = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 cv = PTHREAD_COND_INITIALIZER;
 static pthread_mutex_t	 logmtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t	 reloadmtx = PTHREAD_MUTEX_INITIALIZER;
 static int		 pstate = DOWN;
 static int		 busy;		/* a restart is under way */
 static time_t		 started;
-static SSL_CTX		*ctx[2];
-static int		 want_open;	/* TLS listeners should listen */
-static int		 is_open[2];	/* ... and have acknowledged it */
+static SSL_CTX		*ctx[NLISTEN];
+static int		 want_open[NLISTEN]; /* TLS listeners should listen */
+static int		 is_open[NLISTEN]; /* ... and have acknowledged it */
+
+/*
+ * mod_verto, also under mtx.  ctx[VERTO] is NULL while its SSL is not
+ * ready (the port then accepts and closes).  verto_secure is 0 once 1.10
+ * has reverted the secure bind-local to ws.  verto_gen counts reloads of
+ * the module; vconn[] are the connections on the verto port.
+ */
+static int		 verto_loaded;
+static int		 verto_secure = 1;
+static unsigned long	 verto_gen;
+static int		 vconn[64];
+static int		 nvconn;
 
 struct sb {
 	char	*p;
@@ -123,6 +164,7 @@ struct tlsl {
 
 struct hs {
 	int	 fd;
+	int	 idx;
 	SSL_CTX	*ctx;
 };
 
@@ -324,16 +366,23 @@ state_write(const char *name, const char *text)
 	}
 }
 
+/* A count in STATE_DIR/name, 0 if missing. */
 static long
-state_inuse(void)
+state_count(const char *name)
 {
 	char buf[64];
 	long n;
 
-	if (state_read("inuse", buf, sizeof(buf)) == -1)
+	if (state_read(name, buf, sizeof(buf)) == -1)
 		return 0;
 	n = strtol(buf, NULL, 10);
 	return n < 0 ? 0 : n;
+}
+
+static long
+state_inuse(void)
+{
+	return state_count("inuse");
 }
 
 /* The first word of STATE_DIR/fault, or "none". */
@@ -433,12 +482,12 @@ sip_ctx_new(int reload)
 	char key[PATH_MAX], ca[PATH_MAX];
 	SSL_CTX *c;
 
-	path_in(key, sizeof(key), opt.certdir, "agent.pem");
+	path_in(key, sizeof(key), opt.profdir, "agent.pem");
 	if (access(key, R_OK) != 0)
-		path_in(key, sizeof(key), opt.certdir, "tls.pem");
-	path_in(ca, sizeof(ca), opt.certdir, "cafile.pem");
+		path_in(key, sizeof(key), opt.profdir, "tls.pem");
+	path_in(ca, sizeof(ca), opt.profdir, "cafile.pem");
 	if (access(ca, R_OK) != 0)
-		path_in(ca, sizeof(ca), opt.certdir, "tls.pem");
+		path_in(ca, sizeof(ca), opt.profdir, "tls.pem");
 
 	ERR_clear_error();
 	if ((c = SSL_CTX_new(TLS_server_method())) == NULL) {
@@ -455,7 +504,7 @@ sip_ctx_new(int reload)
 	if (SSL_CTX_check_private_key(c) != 1)
 		tlslog("tls_create_ctx: private key does not match the "
 		    "certificate public key");
-	if (SSL_CTX_load_verify_locations(c, ca, opt.certdir) != 1) {
+	if (SSL_CTX_load_verify_locations(c, ca, opt.profdir) != 1) {
 		tlslog("tls_create_ctx: error loading CA list: %s", ca);
 		SSL_CTX_free(c);
 		return NULL;
@@ -482,15 +531,15 @@ wss_ctx_new(void)
 	char key[PATH_MAX], cert[PATH_MAX], chain[PATH_MAX];
 	SSL_CTX *c;
 
-	path_in(key, sizeof(key), opt.certdir, "wss.key");
+	path_in(key, sizeof(key), opt.profdir, "wss.key");
 	if (access(key, R_OK) != 0)
-		path_in(key, sizeof(key), opt.certdir, "wss.pem");
-	path_in(cert, sizeof(cert), opt.certdir, "wss.crt");
+		path_in(key, sizeof(key), opt.profdir, "wss.pem");
+	path_in(cert, sizeof(cert), opt.profdir, "wss.crt");
 	if (access(cert, R_OK) != 0)
-		path_in(cert, sizeof(cert), opt.certdir, "wss.pem");
-	path_in(chain, sizeof(chain), opt.certdir, "ca-bundle.crt");
+		path_in(cert, sizeof(cert), opt.profdir, "wss.pem");
+	path_in(chain, sizeof(chain), opt.profdir, "ca-bundle.crt");
 	if (access(chain, R_OK) != 0)
-		path_in(chain, sizeof(chain), opt.certdir, "wss.pem");
+		path_in(chain, sizeof(chain), opt.profdir, "wss.pem");
 
 	ERR_clear_error();
 	if ((c = SSL_CTX_new(TLS_server_method())) == NULL) {
@@ -581,16 +630,16 @@ autogen(void)
 
 	if (!opt.autogen)
 		return;
-	path_in(a, sizeof(a), opt.certdir, "agent.pem");
-	path_in(b, sizeof(b), opt.certdir, "cafile.pem");
+	path_in(a, sizeof(a), opt.profdir, "agent.pem");
+	path_in(b, sizeof(b), opt.profdir, "cafile.pem");
 	if (access(a, F_OK) != 0 || access(b, F_OK) != 0) {
-		path_in(a, sizeof(a), opt.certdir, "tls.pem");
+		path_in(a, sizeof(a), opt.profdir, "tls.pem");
 		gen_certs(a);
 	}
-	path_in(a, sizeof(a), opt.certdir, "wss.key");
-	path_in(b, sizeof(b), opt.certdir, "wss.crt");
+	path_in(a, sizeof(a), opt.profdir, "wss.key");
+	path_in(b, sizeof(b), opt.profdir, "wss.crt");
 	if (access(a, F_OK) != 0 && access(b, F_OK) != 0) {
-		path_in(a, sizeof(a), opt.certdir, "wss.pem");
+		path_in(a, sizeof(a), opt.profdir, "wss.pem");
 		gen_certs(a);
 	}
 }
@@ -611,7 +660,135 @@ profile_ctxs(SSL_CTX **sip, SSL_CTX **wss)
 	return -1;
 }
 
+/* switch_file_exists(): stat() says a regular file. */
+static int
+file_exists(const char *path)
+{
+	struct stat st;
+
+	return path != NULL && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/*
+ * mod_verto verto_create_ssl_ctx() (1.10.12's verto_init_ssl() makes the
+ * same calls): the chain file, when set, must exist and load; then the
+ * certificate and the key must exist and load and match.  The cipher
+ * list is not checked.  NULL with *errp set on failure.
+ */
+static SSL_CTX *
+verto_ctx_new(const char **errp)
+{
+	SSL_CTX *c;
+
+	ERR_clear_error();
+	if ((c = SSL_CTX_new(TLS_server_method())) == NULL) {
+		*errp = "Failed to create SSL context";
+		return NULL;
+	}
+	SSL_CTX_set_options(c, SSL_OP_NO_SSLv2);
+	SSL_CTX_set_options(c, SSL_OP_NO_SSLv3);
+	SSL_CTX_set_options(c, SSL_OP_NO_TLSv1);
+	SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION);
+	if (opt.verto_chain != NULL) {
+		if (!file_exists(opt.verto_chain)) {
+			*errp = "SUPPLIED CHAIN FILE NOT FOUND";
+			goto fail;
+		}
+		if (!SSL_CTX_use_certificate_chain_file(c, opt.verto_chain)) {
+			*errp = "CERT CHAIN FILE ERROR";
+			goto fail;
+		}
+	}
+	if (!file_exists(opt.verto_cert)) {
+		*errp = "SUPPLIED CERT FILE NOT FOUND";
+		goto fail;
+	}
+	if (!SSL_CTX_use_certificate_file(c, opt.verto_cert,
+	    SSL_FILETYPE_PEM)) {
+		*errp = "CERT FILE ERROR";
+		goto fail;
+	}
+	if (!file_exists(opt.verto_key)) {
+		*errp = "SUPPLIED KEY FILE NOT FOUND";
+		goto fail;
+	}
+	if (!SSL_CTX_use_PrivateKey_file(c, opt.verto_key, SSL_FILETYPE_PEM)) {
+		*errp = "PRIVATE KEY FILE ERROR";
+		goto fail;
+	}
+	if (!SSL_CTX_check_private_key(c)) {
+		*errp = "PRIVATE KEY FILE ERROR";
+		goto fail;
+	}
+	SSL_CTX_set_cipher_list(c, VERTO_CIPHERS);
+	ERR_clear_error();
+	return c;
+fail:
+	SSL_CTX_free(c);
+	return NULL;
+}
+
+/*
+ * verto_init_ssl() at module load: the context, or NULL after logging
+ * what mod_verto logs.  1.11 keeps the listener secure but not ready
+ * (until a reloadcert); 1.10.12 reverts it to ws (*secure = 0).
+ */
+static SSL_CTX *
+verto_init_ssl(int *secure)
+{
+	const char *err = "";
+	SSL_CTX *c;
+
+	*secure = 1;
+	if ((c = verto_ctx_new(&err)) != NULL)
+		return c;
+	tlslog("SSL ERR: %s", err);
+	if (opt.v111)
+		fprintf(stderr, "fsmock: SSL NOT READY FOR LISTENER %s:%d. "
+		    "USE reloadcert AFTER FIXING CERTIFICATES\n", opt.bind,
+		    opt.verto_port);
+	else {
+		fprintf(stderr, "fsmock: SSL NOT ENABLED FOR LISTENER %s:%d. "
+		    "REVERTING TO WS\n", opt.bind, opt.verto_port);
+		*secure = 0;
+	}
+	return NULL;
+}
+
 /* ------------------------------------------------------ TLS listeners */
+
+/*
+ * Track (on 1) or forget (on 0) a connection on the verto port, so that
+ * "reload mod_verto" can drop it.  Forgotten before it is closed.
+ */
+static void
+vconn_track(int fd, int on)
+{
+	int i;
+
+	pthread_mutex_lock(&mtx);
+	if (on && nvconn < (int)(sizeof(vconn) / sizeof(vconn[0])))
+		vconn[nvconn++] = fd;
+	else if (!on)
+		for (i = 0; i < nvconn; i++)
+			if (vconn[i] == fd) {
+				vconn[i] = vconn[--nvconn];
+				break;
+			}
+	pthread_mutex_unlock(&mtx);
+}
+
+/* Drop every connection on the verto port (the handshakes close them). */
+static void
+vconn_drop(void)
+{
+	int i;
+
+	pthread_mutex_lock(&mtx);
+	for (i = 0; i < nvconn; i++)
+		(void)shutdown(vconn[i], SHUT_RDWR);
+	pthread_mutex_unlock(&mtx);
+}
 
 static void *
 handshake(void *arg)
@@ -640,6 +817,8 @@ handshake(void *arg)
 out:
 	ERR_clear_error();
 	SSL_free(ssl);
+	if (h->idx == VERTO)
+		vconn_track(h->fd, 0);
 	close(h->fd);
 	SSL_CTX_free(h->ctx);
 	free(h);
@@ -675,7 +854,7 @@ tls_listener(void *arg)
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	for (;;) {
 		pthread_mutex_lock(&mtx);
-		want = want_open;
+		want = want_open[l->idx];
 		pthread_mutex_unlock(&mtx);
 		if (want && l->fd == -1) {
 			if ((l->fd = listen_on(opt.bind, l->port, 128)) == -1) {
@@ -708,8 +887,13 @@ tls_listener(void *arg)
 			continue;
 		}
 		h->fd = fd;
+		h->idx = l->idx;
 		h->ctx = c;
+		if (l->idx == VERTO)
+			vconn_track(fd, 1);
 		if (pthread_create(&t, &attr, handshake, h) != 0) {
+			if (l->idx == VERTO)
+				vconn_track(fd, 0);
 			SSL_CTX_free(c);
 			close(fd);
 			free(h);
@@ -723,8 +907,19 @@ static void
 set_listening(int v)
 {
 	pthread_mutex_lock(&mtx);
-	want_open = v;
+	want_open[SIP] = want_open[WSS] = v;
 	while (is_open[SIP] != v || is_open[WSS] != v)
+		pthread_cond_wait(&cv, &mtx);
+	pthread_mutex_unlock(&mtx);
+}
+
+/* The same for the verto port. */
+static void
+verto_listening(int v)
+{
+	pthread_mutex_lock(&mtx);
+	want_open[VERTO] = v;
+	while (is_open[VERTO] != v)
 		pthread_cond_wait(&cv, &mtx);
 	pthread_mutex_unlock(&mtx);
 }
@@ -830,6 +1025,49 @@ reload_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * reloadcert and mod_verto (cert_reload_handler, verto_reload_ssl): a
+ * few milliseconds after the reply (1.11.2-06: 16 ms), a new context
+ * for the running profile, swapped in (and the SSL then ready) only if
+ * it builds; the old one stays otherwise.
+ */
+static void *
+verto_reload_thread(void *arg)
+{
+	SSL_CTX *n, *old = NULL;
+	const char *err = "";
+	unsigned long gen;
+
+	(void)arg;
+	msleep(rnd(0, 15));
+	pthread_mutex_lock(&mtx);
+	gen = verto_gen;
+	if (!verto_loaded) {
+		pthread_mutex_unlock(&mtx);
+		return NULL;
+	}
+	pthread_mutex_unlock(&mtx);
+
+	n = verto_ctx_new(&err);
+	pthread_mutex_lock(&mtx);
+	if (n != NULL && verto_loaded && gen == verto_gen) {
+		old = ctx[VERTO];
+		ctx[VERTO] = n;
+		n = NULL;
+		err = NULL;
+	}
+	pthread_mutex_unlock(&mtx);
+	SSL_CTX_free(old);
+	SSL_CTX_free(n);
+	if (err == NULL)
+		fprintf(stderr, "fsmock: SSL certificates reloaded for "
+		    "profile %s\n", VERTO_PROFILE);
+	else
+		tlslog("SSL reload failed for profile %s: %s", VERTO_PROFILE,
+		    *err != '\0' ? err : "superseded by a reload of mod_verto");
+	return NULL;
+}
+
 static void
 spawn(void *(*fn)(void *), void *arg)
 {
@@ -845,9 +1083,46 @@ spawn(void *(*fn)(void *), void *arg)
 
 /* ------------------------------------------------------- api commands */
 
+/* An XML attribute value as switch_xml_toxml() writes it. */
+static void
+sb_attr(struct sb *b, const char *s)
+{
+	for (; *s != '\0'; s++)
+		switch (*s) {
+		case '&':
+			sb_str(b, "&amp;");
+			break;
+		case '<':
+			sb_str(b, "&lt;");
+			break;
+		case '>':
+			sb_str(b, "&gt;");
+			break;
+		case '"':
+			sb_str(b, "&quot;");
+			break;
+		case '\n':
+			sb_str(b, "&#xA;");
+			break;
+		case '\t':
+			sb_str(b, "&#x9;");
+			break;
+		case '\r':
+			sb_str(b, "&#xD;");
+			break;
+		default:
+			sb_add(b, s, 1);
+			break;
+		}
+}
+
 /*
  * Expand a body template: $P profile name, $I bind address, $S SIP
- * port, $T TLS port, $W WSS port, $N in-use count.
+ * port, $T TLS port, $W WSS port, $N in-use count, $E ESL port, $A the
+ * verto wss port and $B its ws port, $V tls-verify-policy, $D the
+ * tls-cert-dir param as xml_locate shows it (without it, the blank line
+ * its comment leaves in vanilla internal.xml).  Anything else after a
+ * '$' (such as "${") is copied.
  */
 static void
 expand(struct sb *b, const char *t, long inuse)
@@ -877,6 +1152,28 @@ expand(struct sb *b, const char *t, long inuse)
 			break;
 		case 'N':
 			sb_printf(b, "%ld", inuse);
+			break;
+		case 'E':
+			sb_printf(b, "%d", opt.esl_port);
+			break;
+		case 'A':
+			sb_printf(b, "%d", opt.verto_port);
+			break;
+		case 'B':
+			sb_printf(b, "%d", opt.verto_port - 1);
+			break;
+		case 'V':
+			sb_attr(b, opt.verify_policy);
+			break;
+		case 'D':
+			if (opt.no_tls_cert_dir) {
+				sb_str(b, "    \n");
+				break;
+			}
+			sb_str(b, "            <param name=\"tls-cert-dir\" "
+			    "value=\"");
+			sb_attr(b, opt.certdir);
+			sb_str(b, "\"></param>\n\n");
 			break;
 		default:
 			sb_add(b, p - 1, 2);
@@ -1025,6 +1322,62 @@ api_status_profile(struct sb *b, const char *name, long inuse)
 	    "REGISTRATIONS    \t0\n", inuse);
 }
 
+/*
+ * sofia xmlstatus profile NAME (1.10.12-09, 1.11.2-05); NAME may be the
+ * alias.  Codecs as the config gives them, unlike "sofia status".
+ */
+static void
+api_xmlstatus_profile(struct sb *b, const char *name, long inuse)
+{
+	sb_str(b, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n"
+	    "<profile>\n"
+	    "  <profile-info>\n");
+	sb_printf(b, "    <name>%s</name>\n", name);
+	sb_str(b, "    <domain-name>N/A</domain-name>\n");
+	if (strcasecmp(name, opt.profile) != 0)
+		sb_printf(b, "    <alias-of>%s</alias-of>\n", opt.profile);
+	expand(b,
+	    "    <auto-nat>false</auto-nat>\n"
+	    "    <db-name>sofia_reg_$P</db-name>\n"
+	    "    <pres-hosts>$I,$I</pres-hosts>\n"
+	    "    <dialplan>XML</dialplan>\n"
+	    "    <context>public</context>\n"
+	    "    <challenge-realm>auto_from</challenge-realm>\n"
+	    "    <rtp-ip>$I</rtp-ip>\n"
+	    "    <ext-rtp-ip>$I</ext-rtp-ip>\n"
+	    "    <sip-ip>$I</sip-ip>\n"
+	    "    <ext-sip-ip>$I</ext-sip-ip>\n"
+	    "    <url>sip:mod_sofia@$I:$S</url>\n"
+	    "    <bind-url>sip:mod_sofia@$I:$S;maddr=$I;"
+	    "transport=udp,tcp</bind-url>\n"
+	    "    <tls-url>sip:mod_sofia@$I:$T</tls-url>\n"
+	    "    <tls-bind-url>sips:mod_sofia@$I:$T;maddr=$I;"
+	    "transport=tls</tls-bind-url>\n"
+	    "    <wss-bind-url>sips:mod_sofia@$I:$W;"
+	    "transport=wss</wss-bind-url>\n"
+	    "    <hold-music>local_stream://moh</hold-music>\n"
+	    "    <outbound-proxy>N/A</outbound-proxy>\n"
+	    "    <inbound-codecs>PCMU,PCMA</inbound-codecs>\n"
+	    "    <outbound-codecs>PCMU,PCMA</outbound-codecs>\n"
+	    "    <tel-event>101</tel-event>\n"
+	    "    <dtmf-mode>rfc2833</dtmf-mode>\n"
+	    "    <cng>13</cng>\n"
+	    "    <session-to>0</session-to>\n"
+	    "    <max-dialog>0</max-dialog>\n"
+	    "    <max-recv-rps>1000</max-recv-rps>\n"
+	    "    <nomedia>false</nomedia>\n"
+	    "    <late-neg>true</late-neg>\n"
+	    "    <proxy-media>false</proxy-media>\n"
+	    "    <aggressive-nat>false</aggressive-nat>\n"
+	    "    <calls-in>0</calls-in>\n"
+	    "    <calls-out>0</calls-out>\n"
+	    "    <failed-calls-in>0</failed-calls-in>\n"
+	    "    <failed-calls-out>0</failed-calls-out>\n"
+	    "    <registrations>0</registrations>\n"
+	    "  </profile-info>\n"
+	    "</profile>\n", inuse);
+}
+
 /* The profile's name or its alias (sofia_glue_find_profile). */
 static int
 is_profile(const char *name)
@@ -1146,6 +1499,13 @@ api_sofia(struct sb *b, char *args)
 			api_status_profile(b, av[2], inuse);
 		else
 			sb_str(b, "Invalid Profile!\n");
+	} else if (strcasecmp(av[0], "xmlstatus") == 0 && ac >= 2 &&
+	    ac <= 3 && strcasecmp(av[1], "profile") == 0) {
+		/* cmd_xml_status; "reg", "user" etc. after NAME: not here */
+		if (ac == 3 && running && is_profile(av[2]))
+			api_xmlstatus_profile(b, av[2], inuse);
+		else
+			sb_str(b, "Invalid Profile!\n");
 	} else if (strcasecmp(av[0], "profile") == 0) {
 		api_profile(b, av + 1, ac - 1);
 	} else if (strcasecmp(av[0], "loglevel") == 0 && ac == 3 &&
@@ -1176,6 +1536,8 @@ api_reload_sofia(struct sb *b)
 	cy.down_ms = rnd(2500, 2700);
 	cy.keep_old = strcmp(fault, "reload-keeps-old") == 0;
 	cy.never = strcmp(fault, "restart-never-returns") == 0;
+	/* mod_commands' reload_mutex */
+	pthread_mutex_lock(&reloadmtx);
 	pthread_mutex_lock(&mtx);
 	while (busy)
 		pthread_cond_wait(&cv, &mtx);
@@ -1184,25 +1546,583 @@ api_reload_sofia(struct sb *b)
 	pthread_mutex_unlock(&mtx);
 	state_write("inuse", "0\n");
 	profile_cycle(&cy);
+	pthread_mutex_unlock(&reloadmtx);
 	sb_str(b, "+OK Reloading XML\n+OK module unloaded\n"
 	    "+OK module loaded\n");
 }
 
-/* show calls|channels [count]: N = the in-use count. */
+/*
+ * reload mod_verto (mod_commands reload_function, synchronous like reload
+ * mod_sofia): the module unloads (its listener closes, every client and
+ * every verto.rtc channel is dropped), then loads again, its context
+ * built from the files on disk, and listens again; 300-600 ms in all.
+ * Without mod_verto: what FreeSWITCH says for a module that is not
+ * loaded and not installed.
+ */
+static void
+api_reload_verto(struct sb *b)
+{
+	SSL_CTX *n, *old;
+	char fault[64];
+	int keep, secure;
+
+	pthread_mutex_lock(&reloadmtx);
+	sb_str(b, "+OK Reloading XML\n");
+	if (!opt.verto_port) {
+		sb_str(b, "-ERR unloading module [No such module!]\n"
+		    "-ERR loading module [module load file routine returned "
+		    "an error]\n");
+		pthread_mutex_unlock(&reloadmtx);
+		return;
+	}
+	state_fault(fault, sizeof(fault));
+	keep = strcmp(fault, "reload-keeps-old") == 0;
+	pthread_mutex_lock(&mtx);
+	verto_loaded = 0;
+	verto_gen++;
+	pthread_mutex_unlock(&mtx);
+	verto_listening(0);
+	vconn_drop();
+	state_write("verto_clients", "0\n");
+	state_write("verto_calls", "0\n");
+	msleep(rnd(300, 600));
+	if (!keep) {
+		n = verto_init_ssl(&secure);
+		pthread_mutex_lock(&mtx);
+		old = ctx[VERTO];
+		ctx[VERTO] = n;
+		verto_secure = secure;
+		pthread_mutex_unlock(&mtx);
+		SSL_CTX_free(old);
+	}
+	verto_listening(1);
+	pthread_mutex_lock(&mtx);
+	verto_loaded = 1;
+	pthread_mutex_unlock(&mtx);
+	sb_str(b, "+OK module unloaded\n+OK module loaded\n");
+	pthread_mutex_unlock(&reloadmtx);
+}
+
+/* switch_loadable_module_exists() for the modules fsmock plays. */
+static int
+module_loaded(const char *name)
+{
+	int v;
+
+	if (strcmp(name, "mod_verto") == 0) {
+		pthread_mutex_lock(&mtx);
+		v = verto_loaded;
+		pthread_mutex_unlock(&mtx);
+		return v;
+	}
+	return strcmp(name, "mod_sofia") == 0 ||
+	    strcmp(name, "mod_event_socket") == 0 ||
+	    strcmp(name, "mod_commands") == 0;
+}
+
+/* show modules NAME (1.11.2-05): the interfaces table's rows for NAME. */
+static void
+api_show_modules(struct sb *b, const char *name)
+{
+	if (name == NULL || strchr(name, ' ') != NULL) {
+		sb_printf(b, "-ERR fsmock: unsupported: show modules%s%s\n",
+		    name != NULL ? " " : "", name != NULL ? name : "");
+		return;
+	}
+	if (!module_loaded(name)) {
+		/* No rows, so no title either (show_callback). */
+		sb_str(b, "\n0 total.\n");
+		return;
+	}
+	if (strcmp(name, "mod_verto") != 0) {
+		sb_printf(b, "-ERR fsmock: unsupported: show modules %s\n",
+		    name);
+		return;
+	}
+	sb_str(b, "type,name,ikey,filename\n"
+	    "api,verto,mod_verto," VERTO_SO "\n"
+	    "api,verto_contact,mod_verto," VERTO_SO "\n"
+	    "chat,verto,mod_verto," VERTO_SO "\n"
+	    "endpoint,verto.rtc,mod_verto," VERTO_SO "\n"
+	    "json_api,store,mod_verto," VERTO_SO "\n"
+	    "\n5 total.\n");
+}
+
+/*
+ * verto status (mod_verto cmd_status; 1.11.2-05, 1.11.2-06): the ws and
+ * wss bind-locals, then STATE_DIR/verto_clients clients, none of them
+ * registered.
+ */
+static void
+api_verto_status(struct sb *b)
+{
+	static const char row[] = "%25s\t%s\t  %40s\t%s\n";
+	char url[128], name[128];
+	const char *fmt;
+	long i, nc = state_count("verto_clients");
+	int secure, v6 = strchr(opt.bind, ':') != NULL;
+
+	pthread_mutex_lock(&mtx);
+	secure = verto_secure;
+	pthread_mutex_unlock(&mtx);
+	sb_printf(b, row, "Name", "   Type", "Data", "State");
+	sb_str(b, LINE "\n");
+	fmt = v6 ? "%s:[%s]:%d" : "%s:%s:%d";
+	snprintf(url, sizeof(url), fmt, "ws", opt.bind, opt.verto_port - 1);
+	sb_printf(b, row, VERTO_PROFILE, "profile", url, "RUNNING");
+	snprintf(url, sizeof(url), fmt, secure ? "wss" : "ws", opt.bind,
+	    opt.verto_port);
+	sb_printf(b, row, VERTO_PROFILE, "profile", url, "RUNNING");
+	for (i = 0; i < nc; i++) {
+		snprintf(name, sizeof(name), v6 ? "[%s]:%ld" : "%s:%ld",
+		    opt.bind, VERTO_PORT0 + i % 8000);
+		sb_printf(b, "%25s\t%s\t  %40s\t%s (%s)\n",
+		    VERTO_PROFILE "::@", "client", name, "CONN_NO_REG",
+		    secure ? "WSS" : "WS");
+	}
+	sb_str(b, LINE "\n");
+	sb_printf(b, "%d profile%s , %ld client%s\n", 1, "", nc,
+	    nc == 1 ? "" : "s");
+}
+
+/* The verto api (verto_function); status and help only. */
+static void
+api_verto(struct sb *b, const char *args)
+{
+	static const char usage_string[] = "USAGE:\n"
+	    "------------------------------------------------------------"
+	    "--------------------\n"
+	    "verto [status|xmlstatus|jsonstatus]\n"
+	    "verto help\n"
+	    "verto debug [0-10]\n"
+	    "verto perm <sessid> <type> <value>\n"
+	    "verto noperm <sessid> <type> <value>\n"
+	    "------------------------------------------------------------"
+	    "--------------------\n";
+	char word[64];
+	size_t n;
+
+	while (args != NULL && *args == ' ')
+		args++;
+	if (args == NULL || *args == '\0') {
+		sb_str(b, usage_string);
+		return;
+	}
+	n = strcspn(args, " ");
+	snprintf(word, sizeof(word), "%.*s", (int)n, args);
+	if (strcasecmp(word, "help") == 0)
+		sb_str(b, usage_string);
+	else if (strcasecmp(word, "status") == 0)
+		api_verto_status(b);
+	else if (strcasecmp(word, "xmlstatus") == 0 ||
+	    strcasecmp(word, "jsonstatus") == 0 ||
+	    strcasecmp(word, "debug") == 0 ||
+	    strcasecmp(word, "debug-level") == 0 ||
+	    strcasecmp(word, "perm") == 0 ||
+	    strcasecmp(word, "noperm") == 0 ||
+	    strcasecmp(word, "announce") == 0)
+		sb_printf(b, "-ERR fsmock: unsupported: verto %s\n", args);
+	else
+		sb_printf(b, "Unknown Command [%s]\n", word);
+}
+
+/*
+ * The configurations as "xml_locate configuration configuration name
+ * NAME" shows them: vanilla files after the preprocessor, as captured in
+ * 1.11.2-07 (sofia.conf byte for byte the same in 1.10.12-10; each
+ * comment leaves its indentation and newline), with fsmock's values.
+ */
+static const char sofia_conf[] =
+	"<configuration name=\"sofia.conf\" description=\"sofia Endpoint\">\n\n"
+	"    <global_settings>\n"
+	"        <param name=\"log-level\" value=\"0\"></param>\n\n    \n    \n"
+	"        <param name=\"debug-presence\" value=\"0\"></param>\n\n    \n"
+	"    \n    \n    \n    \n  </global_settings>\n\n\n  \n    <profiles>\n"
+	"    <profile name=\"$P\">\n  \n\n  \n  \n        <aliases>\n    \n"
+	"  </aliases>\n\n  \n        <gateways>\n  </gateways>\n\n\n"
+	"        <domains>\n    \n    \n    \n    \n"
+	"            <domain name=\"all\" alias=\"true\""
+	" parse=\"false\"></domain>\n\n  </domains>\n\n\n        <settings>\n\n"
+	"\n    \n    \n\n    \n    \n\n    \n    \n\n    \n    \n\n"
+	"            <param name=\"debug\" value=\"0\"></param>\n\n    \n    \n"
+	"            <param name=\"sip-trace\" value=\"no\"></param>\n\n"
+	"            <param name=\"sip-capture\" value=\"no\"></param>\n\n\n"
+	"    \n    \n\n\n    \n    \n\n\n    \n"
+	"            <param name=\"watchdog-enabled\" value=\"no\"></param>\n\n"
+	"            <param name=\"watchdog-step-timeout\""
+	" value=\"30000\"></param>\n\n"
+	"            <param name=\"watchdog-event-timeout\""
+	" value=\"30000\"></param>\n\n\n"
+	"            <param name=\"log-auth-failures\""
+	" value=\"false\"></param>\n\n"
+	"            <param name=\"forward-unsolicited-mwi-notify\""
+	" value=\"false\"></param>\n\n\n"
+	"            <param name=\"context\" value=\"public\"></param>\n\n"
+	"            <param name=\"rfc2833-pt\" value=\"101\"></param>\n\n"
+	"    \n            <param name=\"sip-port\" value=\"$S\"></param>\n\n"
+	"            <param name=\"dialplan\" value=\"XML\"></param>\n\n"
+	"            <param name=\"dtmf-duration\" value=\"2000\"></param>\n\n"
+	"            <param name=\"inbound-codec-prefs\""
+	" value=\"PCMU,PCMA\"></param>\n\n"
+	"            <param name=\"outbound-codec-prefs\""
+	" value=\"PCMU,PCMA\"></param>\n\n"
+	"            <param name=\"rtp-timer-name\" value=\"soft\"></param>\n\n"
+	"    \n            <param name=\"rtp-ip\" value=\"$I\"></param>\n\n"
+	"    \n            <param name=\"sip-ip\" value=\"$I\"></param>\n\n"
+	"            <param name=\"hold-music\""
+	" value=\"local_stream://moh\"></param>\n\n"
+	"            <param name=\"apply-nat-acl\""
+	" value=\"nat.auto\"></param>\n\n\n\n    \n    \n\n    \n    \n\n    \n"
+	"    \n    \n\n    \n    \n    \n\n    \n    \n    \n    \n    \n"
+	"            <param name=\"apply-inbound-acl\""
+	" value=\"domains\"></param>\n\n    \n"
+	"            <param name=\"local-network-acl\""
+	" value=\"localnet.auto\"></param>\n\n    \n    \n\n\n    \n    \n\n"
+	"    \n    \n\n\n    \n    \n    \n\n    \n    \n\n    \n    \n\n\n\n"
+	"            <param name=\"record-path\""
+	" value=\"/usr/local/freeswitch/var/lib/freeswitch/"
+	"recordings\"></param>\n"
+	"\n"
+	"            <param name=\"record-template\""
+	" value=\"${caller_id_number}.${target_domain}."
+	"${strftime(%Y-%m-%d-%H-%M-%S)}.wav\"></param>\n"
+	"\n    \n"
+	"            <param name=\"manage-presence\" value=\"true\"></param>\n"
+	"\n    \n    \n    \n    \n    \n    \n"
+	"            <param name=\"presence-hosts\" value=\"$I,$I\"></param>\n"
+	"\n"
+	"            <param name=\"presence-privacy\""
+	" value=\"false\"></param>\n\n    \n\n    \n    \n    \n    \n    \n"
+	"    \n    \n    \n    \n    \n    \n"
+	"            <param name=\"inbound-codec-negotiation\""
+	" value=\"generous\"></param>\n\n    \n    \n    \n    \n    \n    \n"
+	"    \n    \n    \n    \n\n    \n"
+	"            <param name=\"tls\" value=\"true\"></param>\n\n    \n"
+	"            <param name=\"tls-only\" value=\"false\"></param>\n\n"
+	"    \n"
+	"            <param name=\"tls-bind-params\""
+	" value=\"transport=tls\"></param>\n\n    \n"
+	"            <param name=\"tls-sip-port\" value=\"$T\"></param>\n\n"
+	"    \n$D    \n"
+	"            <param name=\"tls-passphrase\" value=\"\"></param>\n\n"
+	"    \n"
+	"            <param name=\"tls-verify-date\" value=\"true\"></param>\n"
+	"\n    \n    \n"
+	"            <param name=\"tls-verify-policy\" value=\"$V\"></param>\n"
+	"\n    \n"
+	"            <param name=\"tls-verify-depth\" value=\"2\"></param>\n\n"
+	"    \n"
+	"            <param name=\"tls-verify-in-subjects\""
+	" value=\"\"></param>\n\n    \n"
+	"            <param name=\"tls-version\""
+	" value=\"tlsv1,tlsv1.1,tlsv1.2\"></param>\n\n\n    \n"
+	"            <param name=\"tls-ciphers\""
+	" value=\"ALL:!ADH:!LOW:!EXP:!MD5:@STRENGTH\"></param>\n\n\n    \n"
+	"    \n\n    \n    \n\n    \n    \n    \n    \n    \n\n    \n    \n\n"
+	"    \n    \n\n    \n    \n\n    \n    \n\n    \n"
+	"            <param name=\"inbound-late-negotiation\""
+	" value=\"true\"></param>\n\n\n    \n    \n    \n\n    \n    \n\n    \n"
+	"    \n\n    \n"
+	"            <param name=\"nonce-ttl\" value=\"60\"></param>\n\n    \n"
+	"    \n    \n    \n    \n    \n    \n    \n    \n    \n    \n    \n"
+	"            <param name=\"auth-calls\" value=\"true\"></param>\n\n"
+	"    \n"
+	"            <param name=\"auth-subscriptions\""
+	" value=\"true\"></param>\n\n    \n"
+	"            <param"
+	" name=\"inbound-reg-force-matching-username\""
+	" value=\"true\"></param>\n\n    \n"
+	"            <param name=\"auth-all-packets\""
+	" value=\"false\"></param>\n\n\n    \n"
+	"            <param name=\"ext-rtp-ip\" value=\"$I\"></param>\n\n"
+	"            <param name=\"ext-sip-ip\" value=\"$I\"></param>\n\n\n"
+	"    \n"
+	"            <param name=\"rtp-timeout-sec\" value=\"0\"></param>\n\n"
+	"            <param name=\"rtp-hold-timeout-sec\""
+	" value=\"1800\"></param>\n\n    \n    \n    \n    \n    \n    \n    \n"
+	"            <param name=\"force-register-domain\""
+	" value=\"$I\"></param>\n\n    \n"
+	"            <param name=\"force-subscription-domain\""
+	" value=\"$I\"></param>\n\n    \n"
+	"            <param name=\"force-register-db-domain\""
+	" value=\"$I\"></param>\n\n\n\n    \n    \n\n    \n    \n"
+	"            <param name=\"wss-binding\" value=\":$W\"></param>\n\n\n"
+	"    \n\n    \n    \n\n    \n    \n    \n\n    \n    \n\n    \n    \n\n"
+	"    \n    \n    \n\n    \n    \n\n    \n    \n    \n"
+	"            <param name=\"challenge-realm\""
+	" value=\"auto_from\"></param>\n\n    \n    \n    \n    \n    \n    \n"
+	"    \n\n    \n    \n\n    \n    \n\n    \n    \n    \n\n    \n\n    \n"
+	"    \n\n    \n    \n\n\n    \n    \n\n    \n    \n\n    \n    \n\n\n"
+	"    \n    \n\n    \n    \n  </settings>\n\n    </profile>\n\n"
+	"  </profiles>\n\n\n</configuration>\n";
+
+static const char verto_conf_head[] =
+	"<configuration name=\"verto.conf\" description=\"HTML5 Verto "
+	"Endpoint\">\n\n"
+	"    <settings>\n"
+	"        <param name=\"debug\" value=\"0\"></param>\n\n"
+	"    \n    \n    \n    \n    \n    \n    \n"
+	"  </settings>\n\n\n"
+	"    <profiles>\n"
+	"    \n"
+	"        <profile name=\"" VERTO_PROFILE "\">\n"
+	"            <param name=\"bind-local\" value=\"$I:$B\"></param>\n\n"
+	"            <param name=\"bind-local\" value=\"$I:$A\""
+	" secure=\"true\"></param>\n\n"
+	"            <param name=\"force-register-domain\""
+	" value=\"$I\"></param>\n\n";
+
+static const char verto_conf_tail[] =
+	"            <param name=\"userauth\" value=\"true\"></param>\n\n"
+	"      \n"
+	"            <param name=\"blind-reg\" value=\"false\"></param>\n\n"
+	"            <param name=\"rtp-ip\" value=\"$I\"></param>\n\n"
+	"            <param name=\"ext-rtp-ip\" value=\"$I\"></param>\n\n"
+	"            <param name=\"local-network\""
+	" value=\"localnet.auto\"></param>\n\n"
+	"            <param name=\"outbound-codec-string\""
+	" value=\"opus,h264,vp8\"></param>\n\n"
+	"            <param name=\"inbound-codec-string\""
+	" value=\"opus,h264,vp8\"></param>\n\n\n"
+	"            <param name=\"apply-candidate-acl\""
+	" value=\"localnet.auto\"></param>\n\n"
+	"            <param name=\"apply-candidate-acl\""
+	" value=\"wan_v4.auto\"></param>\n\n"
+	"            <param name=\"apply-candidate-acl\""
+	" value=\"rfc1918.auto\"></param>\n\n"
+	"            <param name=\"apply-candidate-acl\""
+	" value=\"any_v4.auto\"></param>\n\n"
+	"            <param name=\"timer-name\" value=\"soft\"></param>\n\n\n"
+	"    </profile>\n\n"
+	"  </profiles>\n\n"
+	"</configuration>\n";
+
+static const char event_socket_conf_head[] =
+	"<configuration name=\"event_socket.conf\" description=\"Socket "
+	"Client\">\n"
+	"    <settings>\n"
+	"        <param name=\"nat-map\" value=\"false\"></param>\n\n"
+	"        <param name=\"listen-ip\" value=\"$I\"></param>\n\n"
+	"        <param name=\"listen-port\" value=\"$E\"></param>\n\n"
+	"        <param name=\"password\" value=\"";
+
+static const char event_socket_conf_tail[] =
+	"\"></param>\n\n"
+	"    \n"
+	"    \n"
+	"  </settings>\n\n"
+	"</configuration>\n";
+
+/* One verto.conf profile param, if set. */
+static void
+verto_param(struct sb *b, const char *name, const char *val)
+{
+	if (val == NULL)
+		return;
+	sb_printf(b, "            <param name=\"%s\" value=\"", name);
+	sb_attr(b, val);
+	sb_str(b, "\"></param>\n\n");
+}
+
+/* xml_locate (mod_commands xml_locate_function), configurations only. */
+static void
+api_xml_locate(struct sb *b, const char *args)
+{
+	char buf[512], *av[5], *p, *save = NULL;
+	int ac = 0;
+
+	snprintf(buf, sizeof(buf), "%s", args != NULL ? args : "");
+	for (p = strtok_r(buf, " ", &save); p != NULL && ac < 5;
+	    p = strtok_r(NULL, " ", &save))
+		av[ac++] = p;
+	if (ac != 1 && ac != 4) {
+		sb_str(b, "-ERR bad args\n");
+		return;
+	}
+	if (ac == 1 || strcmp(av[0], "configuration") != 0 ||
+	    strcmp(av[1], "configuration") != 0 ||
+	    strcmp(av[2], "name") != 0) {
+		sb_printf(b, "-ERR fsmock: unsupported: xml_locate %s\n", args);
+		return;
+	}
+	if (strcmp(av[3], "sofia.conf") == 0) {
+		expand(b, sofia_conf, 0);
+	} else if (strcmp(av[3], "verto.conf") == 0 && opt.verto_port) {
+		expand(b, verto_conf_head, 0);
+		verto_param(b, "secure-combined", opt.verto_combined);
+		if (opt.verto_cert != opt.verto_combined)
+			verto_param(b, "secure-cert", opt.verto_cert);
+		if (opt.verto_key != opt.verto_combined)
+			verto_param(b, "secure-key", opt.verto_key);
+		verto_param(b, "secure-chain", opt.verto_chain);
+		expand(b, verto_conf_tail, 0);
+	} else if (strcmp(av[3], "event_socket.conf") == 0) {
+		char pw[1024];
+
+		if (state_read("password", pw, sizeof(pw)) == -1)
+			snprintf(pw, sizeof(pw), "ClueCon");
+		expand(b, event_socket_conf_head, 0);
+		sb_attr(b, pw);
+		OPENSSL_cleanse(pw, sizeof(pw));
+		sb_str(b, event_socket_conf_tail);
+	} else
+		sb_str(b, "can't find anything\n");
+}
+
+/* The columns of the channels table and basic_calls view (core sqldb). */
+static const char *const channels_cols[] = {
+	"uuid", "direction", "created", "created_epoch", "name", "state",
+	"cid_name", "cid_num", "ip_addr", "dest", "application",
+	"application_data", "dialplan", "context", "read_codec", "read_rate",
+	"read_bit_rate", "write_codec", "write_rate", "write_bit_rate",
+	"secure", "hostname", "presence_id", "presence_data", "accountcode",
+	"callstate", "callee_name", "callee_num", "callee_direction",
+	"call_uuid", "sent_callee_name", "sent_callee_num",
+	"initial_cid_name", "initial_cid_num", "initial_ip_addr",
+	"initial_dest", "initial_dialplan", "initial_context"
+};
+#define NCHAN	((int)(sizeof(channels_cols) / sizeof(channels_cols[0])))
+
+/* basic_calls: channels' columns by index, then the (empty) b-leg. */
+static const char *const calls_b_cols[] = {
+	"b_uuid", "b_direction", "b_created", "b_created_epoch", "b_name",
+	"b_state", "b_cid_name", "b_cid_num", "b_ip_addr", "b_dest",
+	"b_presence_id", "b_presence_data", "b_accountcode", "b_callstate",
+	"b_callee_name", "b_callee_num", "b_callee_direction",
+	"b_sent_callee_name", "b_sent_callee_num", "call_created_epoch"
+};
+static const int calls_a_cols[] = {
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 22, 23, 24, 25, 26, 27, 28, 29, 21, 30,
+	31
+};
+
+/*
+ * One channel for "show channels" (or its call for "show calls"): number
+ * i of the sofia profile's in-use ones, or of verto's verto.rtc ones.
+ * XXX: invented values; the columns are FreeSWITCH's.
+ */
+static void
+show_row(struct sb *b, int calls, long i, int verto)
+{
+	char uuid[48], name[128], num[24], dest[24], created[32], epoch[24];
+	char pres[128];
+	const char *f[NCHAN];
+	struct tm tm;
+	time_t t = time(NULL) - 60;
+	int k, n;
+
+	snprintf(uuid, sizeof(uuid), "00000000-0000-4000-8000-%012ld",
+	    i + 1);
+	snprintf(num, sizeof(num), "%ld", 1000 + i);
+	snprintf(dest, sizeof(dest), "%ld", verto ? 3000 + i : 9664);
+	if (verto)
+		snprintf(name, sizeof(name), "verto.rtc/%s", dest);
+	else
+		snprintf(name, sizeof(name), "sofia/%s/%s@%s", opt.profile,
+		    num, opt.bind);
+	localtime_r(&t, &tm);
+	strftime(created, sizeof(created), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(epoch, sizeof(epoch), "%lld", (long long)t);
+	snprintf(pres, sizeof(pres), "%s@%s", num, opt.bind);
+	f[0] = uuid;
+	f[1] = "inbound";
+	f[2] = created;
+	f[3] = epoch;
+	f[4] = name;
+	f[5] = "CS_EXECUTE";
+	f[6] = num;
+	f[7] = num;
+	f[8] = opt.bind;
+	f[9] = dest;
+	f[10] = "park";
+	f[11] = "";
+	f[12] = "XML";
+	f[13] = verto ? "default" : "public";
+	f[14] = f[17] = verto ? "opus" : "PCMU";
+	f[15] = f[18] = verto ? "48000" : "8000";
+	f[16] = f[19] = verto ? "0" : "64000";
+	f[20] = verto ? "srtp:dtls:AES_CM_128_HMAC_SHA1_80" : "";
+	f[21] = "fsmock";
+	f[22] = pres;
+	f[23] = f[24] = "";
+	f[25] = "ACTIVE";
+	f[26] = f[27] = f[28] = "";
+	f[29] = uuid;
+	f[30] = f[31] = "";
+	f[32] = f[33] = num;
+	f[34] = opt.bind;
+	f[35] = dest;
+	f[36] = "XML";
+	f[37] = f[13];
+	if (!calls) {
+		for (k = 0; k < NCHAN; k++)
+			sb_printf(b, "%s%s", f[k], k + 1 < NCHAN ? "," : "\n");
+		return;
+	}
+	n = (int)(sizeof(calls_a_cols) / sizeof(calls_a_cols[0]));
+	for (k = 0; k < n; k++)
+		sb_printf(b, "%s,", f[calls_a_cols[k]]);
+	for (k = 0; k + 1 < (int)(sizeof(calls_b_cols) /
+	    sizeof(calls_b_cols[0])); k++)
+		sb_str(b, ",");
+	sb_str(b, "\n");
+}
+
+/* The title line of show_callback(). */
+static void
+show_title(struct sb *b, int calls)
+{
+	size_t k, n;
+	int sep = 0;
+
+	n = calls ? sizeof(calls_a_cols) / sizeof(calls_a_cols[0]) :
+	    (size_t)NCHAN;
+	for (k = 0; k < n; k++, sep = 1)
+		sb_printf(b, "%s%s", sep ? "," : "",
+		    channels_cols[calls ? calls_a_cols[k] : (int)k]);
+	if (calls)
+		for (k = 0; k < sizeof(calls_b_cols) / sizeof(calls_b_cols[0]);
+		    k++)
+			sb_printf(b, ",%s", calls_b_cols[k]);
+	sb_str(b, "\n");
+}
+
+/*
+ * show calls|channels [count]: N = the in-use count plus, with mod_verto,
+ * STATE_DIR/verto_calls.  Without verto calls the rows are fsmock's own
+ * short ones; with them every row has FreeSWITCH's columns.
+ */
 static void
 api_show(struct sb *b, const char *args)
 {
-	long i, n = state_inuse();
+	long i, n = state_inuse(), nv = 0;
 	int calls;
 
+	if (strncasecmp(args, "module", 6) == 0) {
+		const char *sp = strchr(args, ' ');
+
+		api_show_modules(b, sp != NULL ? sp + 1 : NULL);
+		return;
+	}
+	if (opt.verto_port)
+		nv = state_count("verto_calls");
 	calls = strncmp(args, "calls", 5) == 0;
 	if (strcmp(args, "calls count") == 0 ||
 	    strcmp(args, "channels count") == 0) {
-		sb_printf(b, "\n%ld total.\n", n);
+		sb_printf(b, "\n%ld total.\n", n + nv);
 		return;
 	}
 	if (strcmp(args, "calls") != 0 && strcmp(args, "channels") != 0) {
 		sb_printf(b, "-ERR fsmock: unsupported: show %s\n", args);
+		return;
+	}
+	if (nv > 0) {
+		show_title(b, calls);
+		for (i = 0; i < n; i++)
+			show_row(b, calls, i, 0);
+		for (i = 0; i < nv; i++)
+			show_row(b, calls, n + i, 1);
+		sb_printf(b, "\n%ld total.\n", n + nv);
 		return;
 	}
 	/* XXX: invented rows; only the count line is from FreeSWITCH. */
@@ -1250,8 +2170,11 @@ api_exec(struct sb *b, char *line)
 		char fault[64];
 
 		state_fault(fault, sizeof(fault));
-		if (strcmp(fault, "reload-keeps-old") != 0)
+		if (strcmp(fault, "reload-keeps-old") != 0) {
+			if (module_loaded("mod_verto"))
+				spawn(verto_reload_thread, NULL);
 			spawn(reload_thread, NULL);
+		}
 		sb_str(b, "+OK cert reload event sent\n");
 	} else if (strcmp(line, "sofia") == 0) {
 		api_sofia(b, args != NULL ? args : empty);
@@ -1260,6 +2183,22 @@ api_exec(struct sb *b, char *line)
 	} else if (strcmp(line, "reload") == 0 && args != NULL &&
 	    strcmp(args, "mod_sofia") == 0) {
 		api_reload_sofia(b);
+	} else if (strcmp(line, "reload") == 0 && args != NULL &&
+	    strcmp(args, "mod_verto") == 0) {
+		api_reload_verto(b);
+	} else if (strcmp(line, "verto") == 0 && module_loaded("mod_verto")) {
+		api_verto(b, args);
+	} else if (strcmp(line, "global_getvar") == 0) {
+		/* switch_core_get_variable_dup; no newline after the value */
+		if (args == NULL || *args == '\0')
+			sb_str(b, "-ERR fsmock: unsupported: global_getvar\n");
+		else if (strcmp(args, "certs_dir") == 0)
+			sb_str(b, opt.certsdir);
+	} else if (strcmp(line, "module_exists") == 0) {
+		if (args != NULL && *args != '\0')
+			sb_str(b, module_loaded(args) ? "true" : "false");
+	} else if (strcmp(line, "xml_locate") == 0) {
+		api_xml_locate(b, args);
 	} else {
 		sb_printf(b, "-ERR %s Command not found!\n", line);
 	}
@@ -1597,17 +2536,34 @@ usage(void)
 "usage: fsmock --esl-port N --tls-port N --wss-port N --cert-dir DIR\n"
 "              --state-dir DIR [--mode 1.10|1.11] [--profile NAME]\n"
 "              [--bind ADDR] [--esl-v6] [--sip-port N] [--uptime SECS]\n"
-"              [--no-autogen]\n"
+"              [--no-autogen] [--certs-dir DIR] [--no-tls-cert-dir]\n"
+"              [--verify-policy WORD] [--verto-port N]\n"
+"              [--verto-combined PATH] [--verto-cert PATH]\n"
+"              [--verto-key PATH] [--verto-chain PATH]\n"
 "  --mode       1.10 (FreeSWITCH 1.10.12, no reloadcert; default) or 1.11\n"
 "  --sip-port   the UDP/TCP port shown in status output (default TLS-1)\n"
 "  --uptime     how long the profile has been up at start (default 3600;\n"
 "               0 makes the 10-second restart guard apply at once)\n"
 "  --no-autogen do not generate tls.pem/wss.pem as mod_sofia does\n"
+"  --certs-dir  FreeSWITCH's certs_dir (global_getvar certs_dir;\n"
+"               default: the --cert-dir)\n"
+"  --no-tls-cert-dir  the profile has no tls-cert-dir param (vanilla\n"
+"               internal.xml) and loads its files from --certs-dir;\n"
+"               otherwise tls-cert-dir is --cert-dir\n"
+"  --verify-policy  the profile's tls-verify-policy (default none)\n"
+"  --verto-port mod_verto loaded, profile default-v4: ws on N-1 (shown\n"
+"               only) and wss on N (a TLS listener); default: not loaded\n"
+"  --verto-combined, --verto-cert, --verto-key, --verto-chain  verto's\n"
+"               secure-* params; combined and chain default to\n"
+"               CERTS_DIR/wss.pem (combined only when neither --verto-cert\n"
+"               nor --verto-key is given); \"\" leaves the param out\n"
 "STATE_DIR files read at every request: password (default ClueCon),\n"
-"inuse (default 0), reloadxml_ms (default 0: how long reloadxml\n"
-"takes), fault (one word): none, badpass (no-op), rude,\n"
+"inuse (default 0), verto_clients and verto_calls (default 0; \"reload\n"
+"mod_verto\" writes both 0), reloadxml_ms (default 0: how long\n"
+"reloadxml takes), fault (one word): none, badpass (no-op), rude,\n"
 "stall-greeting, stall-auth, stall, garbage, close-mid-reply, oversize,\n"
-"restart-never-returns, reload-keeps-old.  Written: pid, log.\n");
+"restart-never-returns, reload-keeps-old (also for verto's context).\n"
+"Written: pid, log.\n");
 	exit(2);
 }
 
@@ -1624,22 +2580,33 @@ port_arg(const char *s)
 	return (int)v;
 }
 
+/* "" means the param is absent. */
+static const char *
+param_arg(const char *v)
+{
+	return *v != '\0' ? v : NULL;
+}
+
 int
 main(int argc, char *argv[])
 {
-	static struct tlsl tl[2];
+	static struct tlsl tl[NLISTEN];
 	static struct esl_fds esl;
+	static char vwss[PATH_MAX];
+	static const char *names[NLISTEN] = { "tls", "wss", "verto" };
 	char path[PATH_MAX], buf[64];
 	const char *mode = "1.10";
 	pthread_t t;
 	sigset_t set;
-	SSL_CTX *sip = NULL, *wss = NULL;
-	int i, sig, ok;
+	SSL_CTX *sip = NULL, *wss = NULL, *verto = NULL;
+	int i, sig, ok, nl, secure = 1;
+	int set_combined = 0, set_chain = 0;
 
 	opt.profile = "internal";
 	opt.bind = "127.0.0.1";
 	opt.uptime = 3600;
 	opt.autogen = 1;
+	opt.verify_policy = "none";
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1650,6 +2617,10 @@ main(int argc, char *argv[])
 		}
 		if (strcmp(a, "--no-autogen") == 0) {
 			opt.autogen = 0;
+			continue;
+		}
+		if (strcmp(a, "--no-tls-cert-dir") == 0) {
+			opt.no_tls_cert_dir = 1;
 			continue;
 		}
 		if (v == NULL)
@@ -1675,12 +2646,45 @@ main(int argc, char *argv[])
 			opt.bind = v;
 		else if (strcmp(a, "--uptime") == 0)
 			opt.uptime = strtol(v, NULL, 10);
-		else
+		else if (strcmp(a, "--certs-dir") == 0)
+			opt.certsdir = v;
+		else if (strcmp(a, "--verify-policy") == 0)
+			opt.verify_policy = v;
+		else if (strcmp(a, "--verto-port") == 0) {
+			if ((opt.verto_port = port_arg(v)) < 2)
+				usage();
+		} else if (strcmp(a, "--verto-combined") == 0) {
+			opt.verto_combined = param_arg(v);
+			set_combined = 1;
+		} else if (strcmp(a, "--verto-cert") == 0) {
+			opt.verto_cert = param_arg(v);
+			set_combined = 1;
+		} else if (strcmp(a, "--verto-key") == 0) {
+			opt.verto_key = param_arg(v);
+			set_combined = 1;
+		} else if (strcmp(a, "--verto-chain") == 0) {
+			opt.verto_chain = param_arg(v);
+			set_chain = 1;
+		} else
 			usage();
 	}
 	if (!opt.esl_port || !opt.tls_port || !opt.wss_port ||
 	    opt.certdir == NULL || opt.statedir == NULL)
 		usage();
+	if (opt.certsdir == NULL)
+		opt.certsdir = opt.certdir;
+	opt.profdir = opt.no_tls_cert_dir ? opt.certsdir : opt.certdir;
+	/* vanilla verto.conf.xml: $${certs_dir}/wss.pem for both */
+	path_in(vwss, sizeof(vwss), opt.certsdir, "wss.pem");
+	if (!set_combined)
+		opt.verto_combined = vwss;
+	if (!set_chain)
+		opt.verto_chain = vwss;
+	/* parse_config: secure-combined sets both, then cert and key */
+	if (opt.verto_cert == NULL)
+		opt.verto_cert = opt.verto_combined;
+	if (opt.verto_key == NULL)
+		opt.verto_key = opt.verto_combined;
 	if (strcmp(mode, "1.10") == 0)
 		opt.version = "1.10.12";
 	else if (strcmp(mode, "1.11") == 0) {
@@ -1708,26 +2712,35 @@ main(int argc, char *argv[])
 			    strerror(errno));
 		esl.n = 2;
 	}
-	tl[SIP].idx = SIP;
 	tl[SIP].port = opt.tls_port;
-	tl[WSS].idx = WSS;
 	tl[WSS].port = opt.wss_port;
-	for (i = 0; i < 2; i++)
+	tl[VERTO].port = opt.verto_port;
+	nl = opt.verto_port ? NLISTEN : VERTO;
+	for (i = 0; i < nl; i++) {
+		tl[i].idx = i;
 		if ((tl[i].fd = listen_on(opt.bind, tl[i].port, 128)) == -1)
-			die("%s %s:%d: %s", i == SIP ? "tls" : "wss",
-			    opt.bind, tl[i].port, strerror(errno));
+			die("%s %s:%d: %s", names[i], opt.bind, tl[i].port,
+			    strerror(errno));
+	}
 
 	/* The profile starts (or fails to, and stays DOWN, ports closed). */
 	ok = profile_ctxs(&sip, &wss) == 0;
+	/* mod_verto loads; its secure port listens even if SSL is not ready */
+	if (opt.verto_port)
+		verto = verto_init_ssl(&secure);
 	pthread_mutex_lock(&mtx);
 	ctx[SIP] = sip;
 	ctx[WSS] = wss;
-	want_open = ok;
+	ctx[VERTO] = verto;
+	want_open[SIP] = want_open[WSS] = ok;
 	is_open[SIP] = is_open[WSS] = 1;
+	want_open[VERTO] = is_open[VERTO] = opt.verto_port != 0;
+	verto_loaded = opt.verto_port != 0;
+	verto_secure = secure;
 	pstate = ok ? RUNNING : DOWN;
 	started = time(NULL) - opt.uptime;
 	pthread_mutex_unlock(&mtx);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < nl; i++)
 		if (pthread_create(&t, NULL, tls_listener, &tl[i]) != 0)
 			die("pthread_create failed");
 	if (!ok)

@@ -8,6 +8,10 @@
 # and a Python probe against a root -> intermediate -> leaf chain made here
 # with the openssl command line tool.
 #
+# mod_verto (--verto-port), the certs_dir options and the configurations
+# xml_locate shows are checked the same way against the 1.11.2-05/06/07
+# and 1.10.12-09/10 transcripts, and verto's TLS port with s_client too.
+#
 # Each fsmock instance runs on random free high loopback ports.  Prints
 # "ok - NAME" or "not ok - NAME" (with the reason as "#" lines) per case,
 # then "N passed, N failed"; exits 1 when a case failed.
@@ -122,9 +126,10 @@ start_mock() {
 
 # The Python side: an ESL client, a TLS probe, the transcript bytes.
 cat >"$T/lib.py" <<'EOF'
-import os, socket, ssl, sys, time, traceback
+import os, re, socket, ssl, sys, threading, time, traceback
 
 ESL, TLS, WSS, SIP = (int(os.environ[k]) for k in ('ESL', 'TLS', 'WSS', 'SIP'))
+VERTO = int(os.environ.get('VERTO') or 0)     # mod_verto's wss port, if loaded
 CERTS, STATE, T = os.environ['CERTS'], os.environ['STATE'], os.environ['T']
 
 class Fail(Exception):
@@ -147,11 +152,13 @@ NOTICE = (b'Content-Type: text/disconnect-notice\nContent-Length: 67\n\n'
 RUDE = b'Content-Type: text/rude-rejection\nContent-Length: 24\n\nAccess Denied, go away.\n'
 
 def ports(b):
-    """Captured ports (1.10: 15060/15061/17443, 1.11: 25060/25061/27443) -> ours."""
-    for old, new in ((b'15060', SIP), (b'15061', TLS), (b'17443', WSS),
-                     (b'25060', SIP), (b'25061', TLS), (b'27443', WSS)):
-        b = b.replace(old, str(new).encode())
-    return b
+    """Captured ports (1.10: 15060/15061/17443, 1.11: 25060/25061/27443,
+    verto 28081/28082) -> ours, in one pass."""
+    m = {b'15060': SIP, b'15061': TLS, b'17443': WSS,
+         b'25060': SIP, b'25061': TLS, b'27443': WSS}
+    if VERTO:
+        m.update({b'28081': VERTO - 1, b'28082': VERTO})
+    return re.sub(b'|'.join(m), lambda x: str(m[x.group(0)]).encode(), b)
 
 def relen(msg):
     """A captured api/response with its Content-Length fixed after ports()."""
@@ -159,8 +166,17 @@ def relen(msg):
     check(head.startswith(b'Content-Type: api/response\nContent-Length: '), 'bad template')
     return b'Content-Type: api/response\nContent-Length: %d\n\n' % len(body) + body
 
-def T_(msg):
-    return relen(ports(msg))
+def T_(msg, *subst):
+    """A captured api/response with our ports and each (captured, ours)
+    value of subst (str or bytes) in it, its Content-Length fixed."""
+    b = ports(msg)
+    for old, new in subst:
+        b = b.replace(old, new if isinstance(new, bytes) else new.encode())
+    return relen(b)
+
+# The captured cert dirs (install prefix rewritten in the transcripts).
+CAPT_CERTS = b'/usr/local/freeswitch/certs'
+CAPT_VERTO = b'/usr/local/freeswitch/verto'
 
 class Esl:
     def __init__(self, port=None, timeout=5):
@@ -245,6 +261,24 @@ def probe(port):
     finally:
         s.close()
 
+def hold(port):
+    """A TLS connection to port, handshake done, left open."""
+    c = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    c.check_hostname = False
+    c.verify_mode = ssl.CERT_NONE
+    s = socket.create_connection(('127.0.0.1', port), timeout=3)
+    return c.wrap_socket(s, server_hostname='localhost')
+
+def dropped(t, wait=0.3):
+    """Whether the server has closed the connection t (within wait s)."""
+    t.settimeout(wait)
+    try:
+        return t.recv(1) == b''
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+
 def state(e):
     """The profile's state in sofia jsonstatus."""
     import json
@@ -281,6 +315,21 @@ VERSION_111 = b'Content-Type: api/response\nContent-Length: 49\n\nFreeSWITCH Ver
 RELOADCERT_111 = b'Content-Type: api/response\nContent-Length: 27\n\n+OK cert reload event sent\n'
 STATUS_111 = b'Content-Type: api/response\nContent-Length: 566\n\n                     Name\t   Type\t                                      Data\tState\n=================================================================================================\n                127.0.0.1\t  alias\t                                  internal\tALIASED\n                 internal\tprofile\t             sip:mod_sofia@127.0.0.1:25060\tRUNNING (0)\n                 internal\tprofile\t             sip:mod_sofia@127.0.0.1:25061\tRUNNING (0) (TLS)\n=================================================================================================\n1 profile 1 alias\n'
 INVALID_PROFILE_02 = b'Content-Type: api/response\nContent-Length: 17\n\nInvalid Profile!\n'
+VERTO_STATUS_05 = b'Content-Type: api/response\nContent-Length: 471\n\n                     Name\t   Type\t                                      Data\tState\n=================================================================================================\n               default-v4\tprofile\t                        ws:127.0.0.1:28081\tRUNNING\n               default-v4\tprofile\t                       wss:127.0.0.1:28082\tRUNNING\n=================================================================================================\n1 profile , 0 clients\n'
+CERTS_DIR_05 = b'Content-Type: api/response\nContent-Length: 27\n\n/usr/local/freeswitch/certs'
+XMLSTATUS_05 = b'Content-Type: api/response\nContent-Length: 1575\n\n<?xml version="1.0" encoding="ISO-8859-1"?>\n<profile>\n  <profile-info>\n    <name>internal</name>\n    <domain-name>N/A</domain-name>\n    <auto-nat>false</auto-nat>\n    <db-name>sofia_reg_internal</db-name>\n    <pres-hosts>127.0.0.1,127.0.0.1</pres-hosts>\n    <dialplan>XML</dialplan>\n    <context>public</context>\n    <challenge-realm>auto_from</challenge-realm>\n    <rtp-ip>127.0.0.1</rtp-ip>\n    <ext-rtp-ip>127.0.0.1</ext-rtp-ip>\n    <sip-ip>127.0.0.1</sip-ip>\n    <ext-sip-ip>127.0.0.1</ext-sip-ip>\n    <url>sip:mod_sofia@127.0.0.1:25060</url>\n    <bind-url>sip:mod_sofia@127.0.0.1:25060;maddr=127.0.0.1;transport=udp,tcp</bind-url>\n    <tls-url>sip:mod_sofia@127.0.0.1:25061</tls-url>\n    <tls-bind-url>sips:mod_sofia@127.0.0.1:25061;maddr=127.0.0.1;transport=tls</tls-bind-url>\n    <wss-bind-url>sips:mod_sofia@127.0.0.1:27443;transport=wss</wss-bind-url>\n    <hold-music>local_stream://moh</hold-music>\n    <outbound-proxy>N/A</outbound-proxy>\n    <inbound-codecs>PCMU,PCMA</inbound-codecs>\n    <outbound-codecs>PCMU,PCMA</outbound-codecs>\n    <tel-event>101</tel-event>\n    <dtmf-mode>rfc2833</dtmf-mode>\n    <cng>13</cng>\n    <session-to>0</session-to>\n    <max-dialog>0</max-dialog>\n    <max-recv-rps>1000</max-recv-rps>\n    <nomedia>false</nomedia>\n    <late-neg>true</late-neg>\n    <proxy-media>false</proxy-media>\n    <aggressive-nat>false</aggressive-nat>\n    <calls-in>0</calls-in>\n    <calls-out>0</calls-out>\n    <failed-calls-in>0</failed-calls-in>\n    <failed-calls-out>0</failed-calls-out>\n    <registrations>0</registrations>\n  </profile-info>\n</profile>\n'
+MODEXISTS_05 = b'Content-Type: api/response\nContent-Length: 4\n\ntrue'
+SHOWMOD_05 = b'Content-Type: api/response\nContent-Length: 427\n\ntype,name,ikey,filename\napi,verto,mod_verto,/usr/local/freeswitch/lib/freeswitch/mod/mod_verto.so\napi,verto_contact,mod_verto,/usr/local/freeswitch/lib/freeswitch/mod/mod_verto.so\nchat,verto,mod_verto,/usr/local/freeswitch/lib/freeswitch/mod/mod_verto.so\nendpoint,verto.rtc,mod_verto,/usr/local/freeswitch/lib/freeswitch/mod/mod_verto.so\njson_api,store,mod_verto,/usr/local/freeswitch/lib/freeswitch/mod/mod_verto.so\n\n5 total.\n'
+VERTO_STATUS_06 = b'Content-Type: api/response\nContent-Length: 564\n\n                     Name\t   Type\t                                      Data\tState\n=================================================================================================\n               default-v4\tprofile\t                        ws:127.0.0.1:28081\tRUNNING\n               default-v4\tprofile\t                       wss:127.0.0.1:28082\tRUNNING\n            default-v4::@\tclient\t                           127.0.0.1:56596\tCONN_NO_REG (WSS)\n=================================================================================================\n1 profile , 1 client\n'
+SOFIA_CONF_07 = b'Content-Type: api/response\nContent-Length: 5462\n\n<configuration name="sofia.conf" description="sofia Endpoint">\n\n    <global_settings>\n        <param name="log-level" value="0"></param>\n\n    \n    \n        <param name="debug-presence" value="0"></param>\n\n    \n    \n    \n    \n    \n  </global_settings>\n\n\n  \n    <profiles>\n    <profile name="internal">\n  \n\n  \n  \n        <aliases>\n    \n  </aliases>\n\n  \n        <gateways>\n  </gateways>\n\n\n        <domains>\n    \n    \n    \n    \n            <domain name="all" alias="true" parse="false"></domain>\n\n  </domains>\n\n\n        <settings>\n\n\n    \n    \n\n    \n    \n\n    \n    \n\n    \n    \n\n            <param name="debug" value="0"></param>\n\n    \n    \n            <param name="sip-trace" value="no"></param>\n\n            <param name="sip-capture" value="no"></param>\n\n\n    \n    \n\n\n    \n    \n\n\n    \n            <param name="watchdog-enabled" value="no"></param>\n\n            <param name="watchdog-step-timeout" value="30000"></param>\n\n            <param name="watchdog-event-timeout" value="30000"></param>\n\n\n            <param name="log-auth-failures" value="false"></param>\n\n            <param name="forward-unsolicited-mwi-notify" value="false"></param>\n\n\n            <param name="context" value="public"></param>\n\n            <param name="rfc2833-pt" value="101"></param>\n\n    \n            <param name="sip-port" value="25060"></param>\n\n            <param name="dialplan" value="XML"></param>\n\n            <param name="dtmf-duration" value="2000"></param>\n\n            <param name="inbound-codec-prefs" value="PCMU,PCMA"></param>\n\n            <param name="outbound-codec-prefs" value="PCMU,PCMA"></param>\n\n            <param name="rtp-timer-name" value="soft"></param>\n\n    \n            <param name="rtp-ip" value="127.0.0.1"></param>\n\n    \n            <param name="sip-ip" value="127.0.0.1"></param>\n\n            <param name="hold-music" value="local_stream://moh"></param>\n\n            <param name="apply-nat-acl" value="nat.auto"></param>\n\n\n\n    \n    \n\n    \n    \n\n    \n    \n    \n\n    \n    \n    \n\n    \n    \n    \n    \n    \n            <param name="apply-inbound-acl" value="domains"></param>\n\n    \n            <param name="local-network-acl" value="localnet.auto"></param>\n\n    \n    \n\n\n    \n    \n\n    \n    \n\n\n    \n    \n    \n\n    \n    \n\n    \n    \n\n\n\n            <param name="record-path" value="/usr/local/freeswitch/var/lib/freeswitch/recordings"></param>\n\n            <param name="record-template" value="${caller_id_number}.${target_domain}.${strftime(%Y-%m-%d-%H-%M-%S)}.wav"></param>\n\n    \n            <param name="manage-presence" value="true"></param>\n\n    \n    \n    \n    \n    \n    \n            <param name="presence-hosts" value="127.0.0.1,127.0.0.1"></param>\n\n            <param name="presence-privacy" value="false"></param>\n\n    \n\n    \n    \n    \n    \n    \n    \n    \n    \n    \n    \n    \n            <param name="inbound-codec-negotiation" value="generous"></param>\n\n    \n    \n    \n    \n    \n    \n    \n    \n    \n    \n\n    \n            <param name="tls" value="true"></param>\n\n    \n            <param name="tls-only" value="false"></param>\n\n    \n            <param name="tls-bind-params" value="transport=tls"></param>\n\n    \n            <param name="tls-sip-port" value="25061"></param>\n\n    \n            <param name="tls-cert-dir" value="/usr/local/freeswitch/certs"></param>\n\n    \n            <param name="tls-passphrase" value=""></param>\n\n    \n            <param name="tls-verify-date" value="true"></param>\n\n    \n    \n            <param name="tls-verify-policy" value="none"></param>\n\n    \n            <param name="tls-verify-depth" value="2"></param>\n\n    \n            <param name="tls-verify-in-subjects" value=""></param>\n\n    \n            <param name="tls-version" value="tlsv1,tlsv1.1,tlsv1.2"></param>\n\n\n    \n            <param name="tls-ciphers" value="ALL:!ADH:!LOW:!EXP:!MD5:@STRENGTH"></param>\n\n\n    \n    \n\n    \n    \n\n    \n    \n    \n    \n    \n\n    \n    \n\n    \n    \n\n    \n    \n\n    \n    \n\n    \n            <param name="inbound-late-negotiation" value="true"></param>\n\n\n    \n    \n    \n\n    \n    \n\n    \n    \n\n    \n            <param name="nonce-ttl" value="60"></param>\n\n    \n    \n    \n    \n    \n    \n    \n    \n    \n    \n    \n    \n            <param name="auth-calls" value="true"></param>\n\n    \n            <param name="auth-subscriptions" value="true"></param>\n\n    \n            <param name="inbound-reg-force-matching-username" value="true"></param>\n\n    \n            <param name="auth-all-packets" value="false"></param>\n\n\n    \n            <param name="ext-rtp-ip" value="127.0.0.1"></param>\n\n            <param name="ext-sip-ip" value="127.0.0.1"></param>\n\n\n    \n            <param name="rtp-timeout-sec" value="0"></param>\n\n            <param name="rtp-hold-timeout-sec" value="1800"></param>\n\n    \n    \n    \n    \n    \n    \n    \n            <param name="force-register-domain" value="127.0.0.1"></param>\n\n    \n            <param name="force-subscription-domain" value="127.0.0.1"></param>\n\n    \n            <param name="force-register-db-domain" value="127.0.0.1"></param>\n\n\n\n    \n    \n\n    \n    \n            <param name="wss-binding" value=":27443"></param>\n\n\n    \n\n    \n    \n\n    \n    \n    \n\n    \n    \n\n    \n    \n\n    \n    \n    \n\n    \n    \n\n    \n    \n    \n            <param name="challenge-realm" value="auto_from"></param>\n\n    \n    \n    \n    \n    \n    \n    \n\n    \n    \n\n    \n    \n\n    \n    \n    \n\n    \n\n    \n    \n\n    \n    \n\n\n    \n    \n\n    \n    \n\n    \n    \n\n\n    \n    \n\n    \n    \n  </settings>\n\n    </profile>\n\n  </profiles>\n\n\n</configuration>\n'
+VERTO_CONF_07 = b'Content-Type: api/response\nContent-Length: 1560\n\n<configuration name="verto.conf" description="HTML5 Verto Endpoint">\n\n    <settings>\n        <param name="debug" value="0"></param>\n\n    \n    \n    \n    \n    \n    \n    \n  </settings>\n\n\n    <profiles>\n    \n        <profile name="default-v4">\n            <param name="bind-local" value="127.0.0.1:28081"></param>\n\n            <param name="bind-local" value="127.0.0.1:28082" secure="true"></param>\n\n            <param name="force-register-domain" value="127.0.0.1"></param>\n\n            <param name="secure-combined" value="/usr/local/freeswitch/verto/wss.pem"></param>\n\n            <param name="secure-chain" value="/usr/local/freeswitch/verto/wss.pem"></param>\n\n            <param name="userauth" value="true"></param>\n\n      \n            <param name="blind-reg" value="false"></param>\n\n            <param name="rtp-ip" value="127.0.0.1"></param>\n\n            <param name="ext-rtp-ip" value="127.0.0.1"></param>\n\n            <param name="local-network" value="localnet.auto"></param>\n\n            <param name="outbound-codec-string" value="opus,h264,vp8"></param>\n\n            <param name="inbound-codec-string" value="opus,h264,vp8"></param>\n\n\n            <param name="apply-candidate-acl" value="localnet.auto"></param>\n\n            <param name="apply-candidate-acl" value="wan_v4.auto"></param>\n\n            <param name="apply-candidate-acl" value="rfc1918.auto"></param>\n\n            <param name="apply-candidate-acl" value="any_v4.auto"></param>\n\n            <param name="timer-name" value="soft"></param>\n\n\n    </profile>\n\n  </profiles>\n\n</configuration>\n'
+ES_CONF_07 = b'Content-Type: api/response\nContent-Length: 354\n\n<configuration name="event_socket.conf" description="Socket Client">\n    <settings>\n        <param name="nat-map" value="false"></param>\n\n        <param name="listen-ip" value="127.0.0.1"></param>\n\n        <param name="listen-port" value="8022"></param>\n\n        <param name="password" value="ClueCon"></param>\n\n    \n    \n  </settings>\n\n</configuration>\n'
+CERTS_DIR_09 = b'Content-Type: api/response\nContent-Length: 40\n\n/usr/local/freeswitch/etc/freeswitch/tls'
+XMLSTATUS_09 = b'Content-Type: api/response\nContent-Length: 1575\n\n<?xml version="1.0" encoding="ISO-8859-1"?>\n<profile>\n  <profile-info>\n    <name>internal</name>\n    <domain-name>N/A</domain-name>\n    <auto-nat>false</auto-nat>\n    <db-name>sofia_reg_internal</db-name>\n    <pres-hosts>127.0.0.1,127.0.0.1</pres-hosts>\n    <dialplan>XML</dialplan>\n    <context>public</context>\n    <challenge-realm>auto_from</challenge-realm>\n    <rtp-ip>127.0.0.1</rtp-ip>\n    <ext-rtp-ip>127.0.0.1</ext-rtp-ip>\n    <sip-ip>127.0.0.1</sip-ip>\n    <ext-sip-ip>127.0.0.1</ext-sip-ip>\n    <url>sip:mod_sofia@127.0.0.1:15060</url>\n    <bind-url>sip:mod_sofia@127.0.0.1:15060;maddr=127.0.0.1;transport=udp,tcp</bind-url>\n    <tls-url>sip:mod_sofia@127.0.0.1:15061</tls-url>\n    <tls-bind-url>sips:mod_sofia@127.0.0.1:15061;maddr=127.0.0.1;transport=tls</tls-bind-url>\n    <wss-bind-url>sips:mod_sofia@127.0.0.1:17443;transport=wss</wss-bind-url>\n    <hold-music>local_stream://moh</hold-music>\n    <outbound-proxy>N/A</outbound-proxy>\n    <inbound-codecs>PCMU,PCMA</inbound-codecs>\n    <outbound-codecs>PCMU,PCMA</outbound-codecs>\n    <tel-event>101</tel-event>\n    <dtmf-mode>rfc2833</dtmf-mode>\n    <cng>13</cng>\n    <session-to>0</session-to>\n    <max-dialog>0</max-dialog>\n    <max-recv-rps>1000</max-recv-rps>\n    <nomedia>false</nomedia>\n    <late-neg>true</late-neg>\n    <proxy-media>false</proxy-media>\n    <aggressive-nat>false</aggressive-nat>\n    <calls-in>0</calls-in>\n    <calls-out>0</calls-out>\n    <failed-calls-in>0</failed-calls-in>\n    <failed-calls-out>0</failed-calls-out>\n    <registrations>0</registrations>\n  </profile-info>\n</profile>\n'
+NOVERTO_09 = b'Content-Type: api/response\nContent-Length: 30\n\n-ERR verto Command not found!\n'
+SOFIA_CONF_10 = b'Content-Type: api/response\nContent-Length: 5462\n\n<configuration name="sofia.conf" description="sofia Endpoint">\n\n    <global_settings>\n        <param name="log-level" value="0"></param>\n\n    \n    \n        <param name="debug-presence" value="0"></param>\n\n    \n    \n    \n    \n    \n  </global_settings>\n\n\n  \n    <profiles>\n    <profile name="internal">\n  \n\n  \n  \n        <aliases>\n    \n  </aliases>\n\n  \n        <gateways>\n  </gateways>\n\n\n        <domains>\n    \n    \n    \n    \n            <domain name="all" alias="true" parse="false"></domain>\n\n  </domains>\n\n\n        <settings>\n\n\n    \n    \n\n    \n    \n\n    \n    \n\n    \n    \n\n            <param name="debug" value="0"></param>\n\n    \n    \n            <param name="sip-trace" value="no"></param>\n\n            <param name="sip-capture" value="no"></param>\n\n\n    \n    \n\n\n    \n    \n\n\n    \n            <param name="watchdog-enabled" value="no"></param>\n\n            <param name="watchdog-step-timeout" value="30000"></param>\n\n            <param name="watchdog-event-timeout" value="30000"></param>\n\n\n            <param name="log-auth-failures" value="false"></param>\n\n            <param name="forward-unsolicited-mwi-notify" value="false"></param>\n\n\n            <param name="context" value="public"></param>\n\n            <param name="rfc2833-pt" value="101"></param>\n\n    \n            <param name="sip-port" value="15060"></param>\n\n            <param name="dialplan" value="XML"></param>\n\n            <param name="dtmf-duration" value="2000"></param>\n\n            <param name="inbound-codec-prefs" value="PCMU,PCMA"></param>\n\n            <param name="outbound-codec-prefs" value="PCMU,PCMA"></param>\n\n            <param name="rtp-timer-name" value="soft"></param>\n\n    \n            <param name="rtp-ip" value="127.0.0.1"></param>\n\n    \n            <param name="sip-ip" value="127.0.0.1"></param>\n\n            <param name="hold-music" value="local_stream://moh"></param>\n\n            <param name="apply-nat-acl" value="nat.auto"></param>\n\n\n\n    \n    \n\n    \n    \n\n    \n    \n    \n\n    \n    \n    \n\n    \n    \n    \n    \n    \n            <param name="apply-inbound-acl" value="domains"></param>\n\n    \n            <param name="local-network-acl" value="localnet.auto"></param>\n\n    \n    \n\n\n    \n    \n\n    \n    \n\n\n    \n    \n    \n\n    \n    \n\n    \n    \n\n\n\n            <param name="record-path" value="/usr/local/freeswitch/var/lib/freeswitch/recordings"></param>\n\n            <param name="record-template" value="${caller_id_number}.${target_domain}.${strftime(%Y-%m-%d-%H-%M-%S)}.wav"></param>\n\n    \n            <param name="manage-presence" value="true"></param>\n\n    \n    \n    \n    \n    \n    \n            <param name="presence-hosts" value="127.0.0.1,127.0.0.1"></param>\n\n            <param name="presence-privacy" value="false"></param>\n\n    \n\n    \n    \n    \n    \n    \n    \n    \n    \n    \n    \n    \n            <param name="inbound-codec-negotiation" value="generous"></param>\n\n    \n    \n    \n    \n    \n    \n    \n    \n    \n    \n\n    \n            <param name="tls" value="true"></param>\n\n    \n            <param name="tls-only" value="false"></param>\n\n    \n            <param name="tls-bind-params" value="transport=tls"></param>\n\n    \n            <param name="tls-sip-port" value="15061"></param>\n\n    \n            <param name="tls-cert-dir" value="/usr/local/freeswitch/certs"></param>\n\n    \n            <param name="tls-passphrase" value=""></param>\n\n    \n            <param name="tls-verify-date" value="true"></param>\n\n    \n    \n            <param name="tls-verify-policy" value="none"></param>\n\n    \n            <param name="tls-verify-depth" value="2"></param>\n\n    \n            <param name="tls-verify-in-subjects" value=""></param>\n\n    \n            <param name="tls-version" value="tlsv1,tlsv1.1,tlsv1.2"></param>\n\n\n    \n            <param name="tls-ciphers" value="ALL:!ADH:!LOW:!EXP:!MD5:@STRENGTH"></param>\n\n\n    \n    \n\n    \n    \n\n    \n    \n    \n    \n    \n\n    \n    \n\n    \n    \n\n    \n    \n\n    \n    \n\n    \n            <param name="inbound-late-negotiation" value="true"></param>\n\n\n    \n    \n    \n\n    \n    \n\n    \n    \n\n    \n            <param name="nonce-ttl" value="60"></param>\n\n    \n    \n    \n    \n    \n    \n    \n    \n    \n    \n    \n    \n            <param name="auth-calls" value="true"></param>\n\n    \n            <param name="auth-subscriptions" value="true"></param>\n\n    \n            <param name="inbound-reg-force-matching-username" value="true"></param>\n\n    \n            <param name="auth-all-packets" value="false"></param>\n\n\n    \n            <param name="ext-rtp-ip" value="127.0.0.1"></param>\n\n            <param name="ext-sip-ip" value="127.0.0.1"></param>\n\n\n    \n            <param name="rtp-timeout-sec" value="0"></param>\n\n            <param name="rtp-hold-timeout-sec" value="1800"></param>\n\n    \n    \n    \n    \n    \n    \n    \n            <param name="force-register-domain" value="127.0.0.1"></param>\n\n    \n            <param name="force-subscription-domain" value="127.0.0.1"></param>\n\n    \n            <param name="force-register-db-domain" value="127.0.0.1"></param>\n\n\n\n    \n    \n\n    \n    \n            <param name="wss-binding" value=":17443"></param>\n\n\n    \n\n    \n    \n\n    \n    \n    \n\n    \n    \n\n    \n    \n\n    \n    \n    \n\n    \n    \n\n    \n    \n    \n            <param name="challenge-realm" value="auto_from"></param>\n\n    \n    \n    \n    \n    \n    \n    \n\n    \n    \n\n    \n    \n\n    \n    \n    \n\n    \n\n    \n    \n\n    \n    \n\n\n    \n    \n\n    \n    \n\n    \n    \n\n\n    \n    \n\n    \n    \n  </settings>\n\n    </profile>\n\n  </profiles>\n\n\n</configuration>\n'
+NOSUCH_CONF_10 = b"Content-Type: api/response\nContent-Length: 20\n\ncan't find anything\n"
+RELOAD_08 = b'Content-Type: api/response\nContent-Length: 56\n\n+OK Reloading XML\n+OK module unloaded\n+OK module loaded\n'
 
 def api_bytes(e, cmd):
     """The whole api/response message, as bytes."""
@@ -324,7 +373,8 @@ showcerts() {
 
 # ------------------------------------------------------------ 1.10 (m10)
 
-start_mock m10 1.10
+# certs_dir: the compiled-in default of 1.10.12-09.
+start_mock m10 1.10 --certs-dir /usr/local/freeswitch/etc/freeswitch/tls
 
 py "1.10 greeting, auth, sofia status profile, exit (transcript 01)" <<'EOF'
 e = Esl()
@@ -471,6 +521,49 @@ e.send(b'api sofia profile external restart\n\n')
 e.expect(b'Content-Type: api/response\nContent-Length: 26\n\nInvalid Profile [external]')
 got = e.api(b'sofia profile 127.0.0.1 restart')
 check(got.startswith(b'Profile internal must be up for at least 10 seconds'), repr(got))
+EOF
+
+py "1.10 global_getvar certs_dir, sofia xmlstatus profile, no verto (1.10.12-09)" <<'EOF'
+e = Esl().login()
+e.send(b'api global_getvar certs_dir\n\n')
+e.expect(CERTS_DIR_09, 'global_getvar certs_dir')
+e.send(b'api sofia xmlstatus profile internal\n\n')
+e.expect(T_(XMLSTATUS_09), 'sofia xmlstatus profile internal')
+e.send(b'api verto status\n\n')
+e.expect(NOVERTO_09, 'verto status')
+e.send(b'exit\n\n')
+e.expect(BYE, 'exit')
+e.expect(NOTICE, 'notice')
+e.expect_eof()
+EOF
+
+py "1.10 xml_locate sofia.conf and nosuch.conf (1.10.12-10)" <<'EOF'
+e = Esl().login()
+e.send(b'api xml_locate configuration configuration name sofia.conf\n\n')
+e.expect(T_(SOFIA_CONF_10, (CAPT_CERTS, CERTS)), 'sofia.conf')
+e.send(b'api xml_locate configuration configuration name nosuch.conf\n\n')
+e.expect(NOSUCH_CONF_10, 'nosuch.conf')
+EOF
+
+py "without mod_verto: module_exists, show modules, verto.conf, reload mod_verto" <<'EOF'
+e = Esl().login()
+for cmd, want in ((b'module_exists mod_verto', b'false'),
+                  (b'module_exists mod_sofia', b'true'),
+                  (b'module_exists mod_event_socket', b'true'),
+                  (b'module_exists mod_nosuch', b'false'),
+                  (b'show modules mod_verto', b'\n0 total.\n'),
+                  (b'xml_locate configuration configuration name verto.conf',
+                   b"can't find anything\n"),
+                  (b'global_getvar nosuch_variable', b''),
+                  (b'reload mod_verto', b'+OK Reloading XML\n'
+                   b'-ERR unloading module [No such module!]\n'
+                   b'-ERR loading module [module load file routine returned an error]\n'),
+                  (b'sofia xmlstatus profile nosuch', b'Invalid Profile!\n')):
+    got = e.api(cmd)
+    check(got == want, '%s:\n want %r\n  got %r' % (cmd.decode(), want, got))
+got = e.api(b'sofia xmlstatus profile 127.0.0.1')
+check(b'    <name>127.0.0.1</name>\n    <domain-name>N/A</domain-name>\n'
+      b'    <alias-of>internal</alias-of>\n    <auto-nat>' in got, 'alias: %r' % got)
 EOF
 
 kill "$MOCK"
@@ -656,6 +749,319 @@ try:
     e.expect(INVALID_PROFILE_02, 'status profile while DOWN')
 finally:
     os.unlink(os.path.join(STATE, 'fault'))
+EOF
+
+# ------------------------------------------ --no-tls-cert-dir, helpers
+
+# start_vmock NAME MODE [fsmock options]: start_mock with mod_verto on a
+# free port of its own, $VERTO (its ws port VERTO-1 is only shown), drawn
+# again when fsmock does not start.
+start_vmock() {
+	name=$1
+	mode=$2
+	shift 2
+	STATE=$T/$name/state
+	CERTS=$T/$name/certs
+	mkdir -p "$STATE" "$CERTS" || die "mkdir $T/$name"
+	install_set "$CERTS" set1 || die "cannot install set1"
+	tries=0
+	while :; do
+		tries=$((tries + 1))
+		VERTO=$(free_port)
+		[ "$VERTO" -ge 2 ] || continue
+		mock_start "$T/$name" "$mode" --verto-port "$VERTO" "$@" && break
+		[ $tries -lt 5 ] || die "$MOCK_WHY"
+	done
+	PIDS="$PIDS $MOCK"
+	SIP=$((TLS - 1))
+	export ESL TLS WSS SIP CERTS STATE MOCK T VERTO
+}
+
+# showcerts_leaf PORT LEAF: s_client shows LEAF alone, no intermediate.
+showcerts_leaf() {
+	timeout 10 openssl s_client -connect "127.0.0.1:$1" -showcerts \
+	    </dev/null 2>/dev/null | grep -E '^ *[0-9]+ s:' >"$T/chain.out"
+	printf ' 0 s:O = fsmock Test, OU = %s, CN = localhost\n' "$2" \
+	    >"$T/chain.want"
+	if cmp -s "$T/chain.out" "$T/chain.want"; then
+		return 0
+	fi
+	{ echo "want:"; cat "$T/chain.want"; echo "got:"; cat "$T/chain.out"; } \
+	    >"$T/case.out"
+	return 1
+}
+
+# tls_case NAME CMD...: ok when CMD (showcerts...) succeeds.
+tls_case() {
+	_n=$1
+	shift
+	if "$@"; then
+		ok "$_n"
+	else
+		not_ok "$_n" "$(cat "$T/case.out")"
+	fi
+}
+
+# err_has TEXT: fsmock's stderr (of the current instance) has TEXT.
+err_has() {
+	if grep -qF "$1" "$T/$name/mock.err"; then
+		return 0
+	fi
+	{ echo "no '$1' in stderr:"; cat "$T/$name/mock.err"; } >"$T/case.out"
+	return 1
+}
+
+# No tls-cert-dir param: the profile loads from the certs dir (set2).
+if ! { mkdir -p "$T/g10/global" && install_set "$T/g10/global" set2; }; then
+	die "cannot install set2"
+fi
+start_mock g10 1.10 --no-tls-cert-dir --certs-dir "$T/g10/global" \
+    --verify-policy all
+tls_case "--no-tls-cert-dir: SIP-TLS serves what is in --certs-dir" \
+    showcerts "$TLS" leaf-2
+tls_case "--no-tls-cert-dir: WSS serves what is in --certs-dir" \
+    showcerts "$WSS" leaf-2
+
+py "--no-tls-cert-dir, --verify-policy: xml_locate sofia.conf as vanilla" <<'EOF'
+e = Esl().login()
+want = T_(SOFIA_CONF_10,
+          (b'            <param name="tls-cert-dir" value="%s"></param>\n\n' % CAPT_CERTS,
+           b'    \n'),
+          (b'"tls-verify-policy" value="none"', b'"tls-verify-policy" value="all"'))
+check(b'tls-cert-dir' not in want and b'value="all"' in want, 'bad template')
+e.send(b'api xml_locate configuration configuration name sofia.conf\n\n')
+e.expect(want, 'sofia.conf without tls-cert-dir')
+check(e.api(b'global_getvar certs_dir') == (T + '/g10/global').encode(), 'certs_dir')
+EOF
+
+# ------------------------------------------------------- mod_verto, 1.11
+
+start_vmock v11 1.11
+
+py "1.11 verto status, certs_dir, sofia xmlstatus, module_exists, show modules (1.11.2-05)" <<'EOF'
+e = Esl().login()
+e.send(b'api verto status\n\n')
+e.expect(T_(VERTO_STATUS_05), 'verto status')
+e.send(b'api global_getvar certs_dir\n\n')
+e.expect(T_(CERTS_DIR_05, (CAPT_CERTS, CERTS)), 'global_getvar certs_dir')
+e.send(b'api sofia xmlstatus profile internal\n\n')
+e.expect(T_(XMLSTATUS_05), 'sofia xmlstatus profile internal')
+e.send(b'api module_exists mod_verto\n\n')
+e.expect(MODEXISTS_05, 'module_exists mod_verto')
+e.send(b'api show modules mod_verto\n\n')
+e.expect(SHOWMOD_05, 'show modules mod_verto')
+e.send(b'exit\n\n')
+e.expect(BYE, 'exit')
+e.expect(NOTICE, 'notice')
+e.expect_eof()
+EOF
+
+py "1.11 xml_locate sofia.conf, verto.conf, event_socket.conf (1.11.2-07)" <<'EOF'
+e = Esl().login()
+e.send(b'api xml_locate configuration configuration name sofia.conf\n\n')
+e.expect(T_(SOFIA_CONF_07, (CAPT_CERTS, CERTS)), 'sofia.conf')
+# Defaults: secure-combined = secure-chain = $${certs_dir}/wss.pem.
+e.send(b'api xml_locate configuration configuration name verto.conf\n\n')
+e.expect(T_(VERTO_CONF_07, (CAPT_VERTO, CERTS)), 'verto.conf')
+e.send(b'api xml_locate configuration configuration name event_socket.conf\n\n')
+e.expect(T_(ES_CONF_07, (b'value="8022"', b'value="%d"' % ESL)), 'event_socket.conf')
+write_state('password', 'p&w"1\n')
+try:
+    got = e.api(b'xml_locate configuration configuration name event_socket.conf')
+finally:
+    os.unlink(os.path.join(STATE, 'password'))
+check(b'<param name="password" value="p&amp;w&quot;1"></param>' in got, repr(got))
+EOF
+
+tls_case "verto (combined = chain = certs_dir/wss.pem) serves leaf + intermediate" \
+    showcerts "$VERTO" leaf-1
+
+py "verto status with a client (1.11.2-06); verto calls in show calls|channels" <<'EOF'
+e = Esl().login()
+write_state('verto_clients', '1\n')
+e.send(b'api verto status\n\n')
+e.expect(T_(VERTO_STATUS_06), 'verto status, 1 client')
+write_state('verto_clients', '0\n')
+write_state('inuse', '1\n')
+write_state('verto_calls', '2\n')
+try:
+    for what in (b'calls', b'channels'):
+        check(e.api(b'show ' + what + b' count') == b'\n3 total.\n', 'show %s count' % what)
+        body = e.api(b'show ' + what).decode()
+        lines = body.split('\n')
+        head = lines[0].split(',')
+        check(body.endswith('\n\n3 total.\n') and len(lines) == 7, 'show %s:\n%s' % (what, body))
+        rows = [l.split(',') for l in lines[1:4]]
+        check(all(len(r) == len(head) for r in rows), 'columns:\n' + body)
+        names = [r[head.index('name')] for r in rows]
+        check(sum(n.startswith('verto.rtc/') for n in names) == 2 and
+              names[0] == 'sofia/internal/1000@127.0.0.1', 'names %r' % names)
+    write_state('verto_calls', '0\n')
+    check(e.api(b'show channels') ==
+          b'uuid,direction,created,created_epoch,name,state\n'
+          b'00000000-0000-4000-8000-000000000001,inbound,fsmock,'
+          b'sofia/internal/1000@127.0.0.1,CS_EXECUTE\n\n1 total.\n', 'no verto calls')
+finally:
+    write_state('inuse', '0\n')
+    write_state('verto_calls', '0\n')
+EOF
+
+py "1.11 reloadcert: verto serves the new leaf within ~20 ms, keeps the old on failure (1.11.2-06)" <<'EOF'
+time.sleep(0.2)
+install('set2')
+check(probe(VERTO) == 'leaf-1', 'new files served before reloadcert')
+write_state('verto_calls', '1\n')
+e = Esl().login()
+t0 = time.time()
+e.send(b'api reloadcert\n\n')
+e.expect(RELOADCERT_111, 'reloadcert')
+seen = []
+while time.time() - t0 < 1.0:
+    r = probe(VERTO)
+    seen.append((round(time.time() - t0, 3), r))
+    if r == 'leaf-2':
+        break
+    time.sleep(0.005)
+check(seen[-1][1] == 'leaf-2' and seen[-1][0] < 0.25, 'verto: %r' % seen)
+check(all(r in ('leaf-1', 'leaf-2') for _, r in seen), repr(seen))
+check(e.api(b'show calls count') == b'\n1 total.\n', 'reloadcert dropped a verto call')
+write_state('verto_calls', '0\n')
+time.sleep(0.2)
+install('set1')
+e.api(b'reloadcert')
+time.sleep(0.3)
+check(probe(VERTO) == 'leaf-1', 'back to set1')
+install('badkey')          # wss.pem: leaf-2 with leaf-1's key
+e.api(b'reloadcert')
+time.sleep(0.3)
+check(probe(VERTO) == 'leaf-1', 'mismatched key must keep the old context')
+install('set1')
+EOF
+
+tls_case "after reloadcert verto serves leaf + intermediate" \
+    showcerts "$VERTO" leaf-1
+
+# Separate certificate, key and chain (leaf first: use_certificate_chain_file).
+cat "$T/pki/leaf-2.pem" "$T/pki/int.pem" >"$T/fullchain-2.pem" ||
+    die "cannot make fullchain-2.pem"
+start_vmock v11s 1.11 --verto-cert "$T/pki/leaf-2.pem" \
+    --verto-key "$T/pki/leaf-2.key" --verto-chain "$T/fullchain-2.pem"
+tls_case "--verto-cert, --verto-key, --verto-chain: leaf + intermediate" \
+    showcerts "$VERTO" leaf-2
+
+py "--verto-cert, --verto-key, --verto-chain: xml_locate verto.conf" <<'EOF'
+e = Esl().login()
+got = e.api(b'xml_locate configuration configuration name verto.conf')
+params = (b'            <param name="force-register-domain" value="127.0.0.1"></param>\n\n'
+          b'            <param name="secure-cert" value="%s/pki/leaf-2.pem"></param>\n\n'
+          b'            <param name="secure-key" value="%s/pki/leaf-2.key"></param>\n\n'
+          b'            <param name="secure-chain" value="%s/fullchain-2.pem"></param>\n\n'
+          b'            <param name="userauth" value="true"></param>\n\n' % ((T.encode(),) * 3))
+check(params in got and b'secure-combined' not in got, repr(got))
+EOF
+
+# No secure-chain: use_certificate_file takes the leaf only.
+start_vmock v11n 1.11 --verto-chain ""
+tls_case "--verto-chain \"\": verto serves the leaf alone" \
+    showcerts_leaf "$VERTO" leaf-1
+
+py "--verto-chain \"\": no secure-chain param" <<'EOF'
+e = Esl().login()
+got = e.api(b'xml_locate configuration configuration name verto.conf')
+check(b'secure-combined" value="%s/wss.pem"' % CERTS.encode() in got and
+      b'secure-chain' not in got, repr(got))
+EOF
+
+# verto's own files, a combined file and chain elsewhere, missing at
+# start: listening, SSL not ready until reloadcert.
+mkdir -p "$T/v11b/verto" || die "mkdir $T/v11b/verto"
+start_vmock v11b 1.11 --verto-combined "$T/v11b/verto/wss.pem" \
+    --verto-chain "$T/v11b/verto/wss.pem"
+tls_case "1.11 verto files missing at start: SSL NOT READY on stderr" \
+    err_has "SSL NOT READY FOR LISTENER 127.0.0.1:$VERTO. USE reloadcert AFTER FIXING CERTIFICATES"
+
+py "1.11 verto SSL not ready: accept and close, then reloadcert makes it ready" <<'EOF'
+e = Esl().login()
+check(probe(VERTO) == 'tls-fail', 'not ready: %s' % probe(VERTO))
+check(b'wss:127.0.0.1:%d\tRUNNING\n' % VERTO in e.api(b'verto status'), 'verto status')
+with open(os.path.join(T, 'set2', 'wss.pem'), 'rb') as a, \
+     open(os.path.join(T, 'v11b', 'verto', 'wss.pem'), 'wb') as b:
+    b.write(a.read())
+e.api(b'reloadcert')
+time.sleep(0.3)
+check(probe(VERTO) == 'leaf-2', 'after reloadcert: %s' % probe(VERTO))
+EOF
+
+tls_case "--verto-combined and --verto-chain: verto serves leaf + intermediate" \
+    showcerts "$VERTO" leaf-2
+tls_case "... while SIP-TLS serves the cert dir" showcerts "$TLS" leaf-1
+
+py "--verto-combined, --verto-chain: xml_locate verto.conf (1.11.2-07)" <<'EOF'
+e = Esl().login()
+e.send(b'api xml_locate configuration configuration name verto.conf\n\n')
+e.expect(T_(VERTO_CONF_07, (CAPT_VERTO, T + '/v11b/verto')), 'verto.conf')
+EOF
+
+# ------------------------------------------------------- mod_verto, 1.10
+
+start_vmock v10 1.10
+
+py "1.10 reload mod_verto: port closed, clients and calls dropped, new files (1.10.12-08)" <<'EOF'
+e = Esl().login()
+check(e.api(b'reloadcert') == b'-ERR reloadcert Command not found!\n', 'reloadcert on 1.10')
+write_state('verto_clients', '2\n')
+write_state('verto_calls', '1\n')
+install('set2')
+check(probe(VERTO) == 'leaf-1', 'new files served before any command')
+check(e.api(b'show calls count') == b'\n1 total.\n', 'verto call counted')
+client = hold(VERTO)
+polls, stop = [], []
+def poller():
+    while not stop:
+        polls.append(probe(VERTO))
+        time.sleep(0.02)
+th = threading.Thread(target=poller)
+th.start()
+t0 = time.time()
+try:
+    got = api_bytes(e, b'reload mod_verto')
+finally:
+    dt = time.time() - t0
+    stop.append(1)
+    th.join()
+check(got == RELOAD_08, 'reply: %r' % got)
+check(0.25 <= dt <= 1.5, 'reload took %.3f s' % dt)
+check('refused' in polls, 'port never closed: %r' % polls)
+check(dropped(client), 'the verto client stayed connected')
+check(probe(VERTO) == 'leaf-2', 'after reload: %s' % probe(VERTO))
+check(probe(TLS) == 'leaf-1', 'reload mod_verto touched sofia')
+for f in ('verto_clients', 'verto_calls'):
+    check(open(os.path.join(STATE, f)).read().strip() == '0', f + ' not reset')
+check(e.api(b'verto status').endswith(b'\n1 profile , 0 clients\n'), 'verto status')
+check(e.api(b'show calls count') == b'\n0 total.\n', 'show calls count')
+check(e.api(b'module_exists mod_verto') == b'true', 'module_exists')
+EOF
+
+tls_case "after reload mod_verto verto serves leaf + intermediate" \
+    showcerts "$VERTO" leaf-2
+
+# 1.10.12 verto_init_ssl: a failed setup reverts the listener to ws.
+mkdir -p "$T/v10b/verto" || die "mkdir $T/v10b/verto"
+start_vmock v10b 1.10 --verto-combined "$T/v10b/verto/wss.pem" \
+    --verto-chain "$T/v10b/verto/wss.pem"
+tls_case "1.10 verto files missing at start: REVERTING TO WS on stderr" \
+    err_has "SSL NOT ENABLED FOR LISTENER 127.0.0.1:$VERTO. REVERTING TO WS"
+
+py "1.10 verto reverted to ws until reload mod_verto" <<'EOF'
+e = Esl().login()
+check(probe(VERTO) == 'tls-fail', 'reverted: %s' % probe(VERTO))
+check(b'  ws:127.0.0.1:%d\tRUNNING\n' % VERTO in e.api(b'verto status'), 'verto status')
+with open(os.path.join(T, 'set1', 'wss.pem'), 'rb') as a, \
+     open(os.path.join(T, 'v10b', 'verto', 'wss.pem'), 'wb') as b:
+    b.write(a.read())
+check(e.api(b'reload mod_verto') == RELOAD_08.split(b'\n\n', 1)[1], 'reload mod_verto')
+check(probe(VERTO) == 'leaf-1', 'after reload: %s' % probe(VERTO))
+check(b' wss:127.0.0.1:%d\tRUNNING\n' % VERTO in e.api(b'verto status'), 'verto status')
 EOF
 
 summary

@@ -285,7 +285,8 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.clos
 # free high loopback ports (drawn again while one is taken), serving the
 # cert dir $CERTS, steered by the state dir $STATE, its output in
 # DIR/mock.out and DIR/mock.err; waits until it says it is ready.  Sets
-# ESL TLS WSS and MOCK (its pid); returns 1, the reason in MOCK_WHY, when
+# ESL TLS WSS and MOCK (its pid), and VERTO (mod_verto's secure port) when
+# MOCK_VERTO=1; returns 1, the reason in MOCK_WHY, when
 # it does not start.
 # shellcheck disable=SC2034 # MOCK_WHY: for the caller
 mock_start() {
@@ -302,13 +303,21 @@ mock_start() {
 		read -r ESL TLS WSS <<EOF
 $(python3 -c 'import random; print(*random.sample(range(20001, 60000, 2), 3))')
 EOF
+		# With MOCK_VERTO=1, mod_verto's secure port too: WSS + 1
+		# (even, so never one of another fsmock's sampled ports).
+		_lib_v=
+		if [ "${MOCK_VERTO:-}" = 1 ]; then
+			VERTO=$((WSS + 1))
+			_lib_v=$VERTO
+		fi
 		"$FSMOCK" --esl-port "$ESL" --tls-port "$TLS" --wss-port "$WSS" \
 		    --cert-dir "$CERTS" --state-dir "$STATE" --mode "$_lib_m" \
+		    ${_lib_v:+--verto-port "$_lib_v"} \
 		    "$@" >"$_lib_d/mock.out" 2>"$_lib_d/mock.err" &
 		MOCK=$!
 		_lib_i=0
 		while [ $_lib_i -lt 100 ]; do
-			grep -q '^fsmock: ready$' "$_lib_d/mock.out" && break
+			grep -q '^fsmock: ready$' "$_lib_d/mock.out" 2>/dev/null && break
 			kill -0 "$MOCK" 2>/dev/null || break
 			sleep 0.05
 			_lib_i=$((_lib_i + 1))
