@@ -35,7 +35,7 @@ endif()
 # (Libs.private).
 set(_fscert_pc_modules
 	OpenSSL::SSL=libssl OpenSSL::Crypto=libcrypto PkgConfig::INIH=inih
-	PkgConfig::JANSSON=jansson PkgConfig::CURL=libcurl)
+	PkgConfig::JANSSON=jansson PkgConfig::EXPAT=expat PkgConfig::CURL=libcurl)
 set(FSCERT_PC_REQUIRES_PRIVATE "")
 set(FSCERT_PC_LIBS_PRIVATE "")
 get_target_property(_fscert_links fscert_static INTERFACE_LINK_LIBRARIES)

@@ -406,8 +406,8 @@ fscert_config_parse(
 }
 
 /* Do two directory paths name one directory (real paths when both exist)? */
-static int
-same_dir(const char *a, const char *b)
+int
+fs_same_dir(const char *a, const char *b)
 {
 	char ra[PATH_MAX], rb[PATH_MAX];
 	size_t na, nb;
@@ -441,7 +441,7 @@ check_targets(
 			a = &c->targets[i];
 			b = &c->targets[j];
 			if (a->cert_dir != NULL && b->cert_dir != NULL &&
-			    same_dir(a->cert_dir, b->cert_dir))
+			    fs_same_dir(a->cert_dir, b->cert_dir))
 				return fscert_err_set(err, FSCERT_EPARSE,
 				    "%s: targets '%s' and '%s' both install "
 				    "into %s%s%s%s: each would replace the "
@@ -457,7 +457,7 @@ check_targets(
 								     : "");
 			if (!a->vars || !b->vars || a->conf_dir == NULL ||
 			    b->conf_dir == NULL ||
-			    !same_dir(a->conf_dir, b->conf_dir) ||
+			    !fs_same_dir(a->conf_dir, b->conf_dir) ||
 			    strcmp(
 				a->vars_file ? a->vars_file : FSCERT_VARS_FILE,
 				b->vars_file ? b->vars_file

@@ -269,3 +269,15 @@ fs_strdup(const char *s, struct fscert_err *err)
 		fscert_err_sys(err, FSCERT_ENOMEM, "out of memory");
 	return p;
 }
+
+const char *
+fs_find(const void *buf, size_t len, const char *s)
+{
+	const char *p = buf, *end = p + len;
+	size_t n = strlen(s);
+
+	for (; n <= (size_t)(end - p); p++)
+		if (memcmp(p, s, n) == 0)
+			return p;
+	return NULL;
+}

@@ -717,6 +717,22 @@ fscert_install_read(const char *dir, const char *name, struct fscert_buf *out,
 }
 
 int
+fscert_install_read_own(const char *dir, const char *name,
+    struct fscert_buf *out, struct fscert_err *err)
+{
+	struct stat st;
+	int dfd, rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((dfd = open_dir(dir, NULL, err)) == -1)
+		return -1;
+	rc = read_own(dfd, dir, name, &out->data, &out->len, &st, NULL, err);
+	out->cap = out->len;
+	(void)close(dfd);
+	return rc;
+}
+
+int
 fscert_install_file(const char *dir, const char *name, const void *data,
     size_t len, mode_t mode, int dry_run, int *changed, struct fscert_err *err)
 {
@@ -816,5 +832,120 @@ fscert_install_pending(const char *cert_dir, int *vars)
 	*vars = strstr((char *)b.data, "vars=1") != NULL;
 	rc = 1;
 	fscert_buf_free(&b);
+	return rc;
+}
+
+/*
+ * The part of wss (leaf, intermediates, key, as fscert writes it) that
+ * role wants, into out: all of it, the certificate blocks, or the key.
+ */
+static int
+extra_bytes(const struct fscert_buf *wss, enum fscert_extra_role role,
+    struct fscert_buf *out, struct fscert_err *err)
+{
+	const char *p = (const char *)wss->data, *end = p + wss->len;
+	const char *b, *e, *nl;
+	int key;
+
+	if (role == FSCERT_EXTRA_COMBINED)
+		return fscert_buf_append(out, wss->data, wss->len, err);
+	while ((b = fs_find(p, (size_t)(end - p), "-----BEGIN ")) != NULL) {
+		if ((e = fs_find(b, (size_t)(end - b), "-----END ")) == NULL ||
+		    (nl = memchr(e, '\n', (size_t)(end - e))) == NULL)
+			break;
+		key = (size_t)(end - b) < 27 ||
+		    memcmp(b + 11, "CERTIFICATE-----", 16) != 0;
+		if (key == (role == FSCERT_EXTRA_KEY) &&
+		    fscert_buf_append(out, b, (size_t)(nl + 1 - b), err) == -1)
+			return -1;
+		p = nl + 1;
+	}
+	if (out->len == 0)
+		return fscert_err_set(err, FSCERT_EPARSE,
+		    "wss.pem: no %s block",
+		    role == FSCERT_EXTRA_KEY ? "private key" : "certificate");
+	return 0;
+}
+
+int
+fscert_install_extras(const struct fscert_install_opts *o,
+    const struct fscert_buf *wss, const struct fscert_extra *x, size_t n,
+    int *changed, struct fscert_err *err)
+{
+	struct fscert_buf want;
+	unsigned char *cur = NULL;
+	struct stat dst, st;
+	size_t i, clen = 0;
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+	int dfd, rc = -1, same;
+
+	if (n == 0)
+		return 0;
+	memset(&dst, 0, sizeof(dst));
+	memset(&st, 0, sizeof(st));
+	if ((dfd = open_dir(o->cert_dir, &dst, err)) == -1)
+		return -1;
+	uid = o->uid == (uid_t)-1 ? dst.st_uid : o->uid;
+	gid = o->gid == (gid_t)-1 ? dst.st_gid : o->gid;
+	memset(&want, 0, sizeof(want));
+	for (i = 0; i < n; i++) {
+		changed[i] = 0;
+		mode = x[i].role == FSCERT_EXTRA_CERT ? 0644 : o->key_mode;
+		want.len = 0;
+		if (extra_bytes(wss, x[i].role, &want, err) == -1 ||
+		    fs_read_at(dfd, o->cert_dir, x[i].name, &cur, &clen, &st,
+			err) == -1)
+			goto out;
+		same = cur != NULL && want.data != NULL && clen == want.len &&
+		    memcmp(cur, want.data, clen) == 0 &&
+		    (st.st_mode & 07777) == mode && st.st_uid == uid &&
+		    st.st_gid == gid;
+		if (cur != NULL) {
+			OPENSSL_cleanse(cur, clen);
+			free(cur);
+			cur = NULL;
+		}
+		if (same && !o->force)
+			continue;
+		changed[i] = 1;
+		/* Written 0600 first, owner and mode set before any byte. */
+		if (!o->dry_run &&
+		    fs_replace(dfd, o->cert_dir, x[i].name, mode, uid, gid,
+			want.data, want.len, err) == -1)
+			goto out;
+	}
+	if (!o->dry_run && fsync(dfd) == -1) {
+		fscert_err_sys(err, FSCERT_EIO, "%s: fsync", o->cert_dir);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (want.data != NULL)
+		OPENSSL_cleanse(want.data, want.cap);
+	free(want.data);
+	(void)close(dfd);
+	return rc;
+}
+
+int
+fscert_install_extras_from_dir(const struct fscert_install_opts *o,
+    const struct fscert_extra *x, size_t n, int *changed,
+    struct fscert_err *err)
+{
+	struct fscert_buf wss;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if (fscert_install_read(o->cert_dir, "wss.pem", &wss, err) == -1)
+		return -1;
+	if (wss.data == NULL)
+		return fscert_err_set(
+		    err, FSCERT_ENOENT, "%s/wss.pem: missing", o->cert_dir);
+	rc = fscert_install_extras(o, &wss, x, n, changed, err);
+	OPENSSL_cleanse(wss.data, wss.len);
+	free(wss.data);
 	return rc;
 }

@@ -51,6 +51,12 @@ int fs_read_at(int dirfd, const char *dirname, const char *name,
 /* Join dir and name into a new string ("dir/name"); NULL on ENOMEM. */
 char *fs_join(const char *dir, const char *name);
 
+/* Do two directory paths name one directory (real paths when both exist)? */
+int fs_same_dir(const char *a, const char *b);
+
+/* The first s in the len bytes at buf (not NUL-terminated), or NULL. */
+const char *fs_find(const void *buf, size_t len, const char *s);
+
 /* strdup that sets err on failure. */
 char *fs_strdup(const char *s, struct fscert_err *err);
 

@@ -8,7 +8,7 @@
 set -eu
 what=${1:-build}
 pkgs="build-essential cmake pkg-config libssl-dev openssl libcurl4-openssl-dev
- libinih-dev libjansson-dev certbot pebble ca-certificates python3 curl"
+ libinih-dev libjansson-dev libexpat1-dev certbot pebble ca-certificates python3 curl"
 if [ "$what" = test ]; then
 	pkgs="$pkgs libcmocka-dev clang libclang-rt-14-dev mandoc faketime
  clang-format clang-tidy cppcheck strace valgrind util-linux gcovr procps"

@@ -7,7 +7,7 @@ add_library(fixture STATIC ${CMAKE_CURRENT_SOURCE_DIR}/fixture.c)
 target_include_directories(fixture PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_link_libraries(fixture PUBLIC OpenSSL::SSL OpenSSL::Crypto)
 
-foreach(t err pem lineage validate bundle config vars install deploy)
+foreach(t err pem lineage validate bundle config vars install deploy fsconf)
 	add_executable(test_${t} ${CMAKE_CURRENT_SOURCE_DIR}/test_${t}.c)
 	target_link_libraries(test_${t} PRIVATE fscert_static fixture
 		PkgConfig::CMOCKA OpenSSL::SSL OpenSSL::Crypto Threads::Threads)

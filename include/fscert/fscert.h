@@ -14,6 +14,7 @@
 #include "fscert/install.h"
 #include "fscert/deploy.h"
 #include "fscert/esl.h"
+#include "fscert/fsconf.h"
 #include "fscert/probe.h"
 #include "fscert/reload.h"
 

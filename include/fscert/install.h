@@ -16,6 +16,7 @@
 
 #include "fscert/bundle.h"
 #include "fscert/err.h"
+#include "fscert/fsconf.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -119,6 +120,13 @@ int fscert_install_read(const char *dir, const char *name,
     struct fscert_buf *out, struct fscert_err *err);
 
 /*
+ * As fscert_install_read for one of the files fscert replaces: a
+ * symlink there (FusionPBX's) reads as no file, never followed.
+ */
+int fscert_install_read_own(const char *dir, const char *name,
+    struct fscert_buf *out, struct fscert_err *err);
+
+/*
  * The pending-reload marker (CERT_DIR/.fscert/pending): set when a
  * reload was deferred, so that fscert reload and the next timer run
  * retry it.  vars: the vars fragment changed too (reloadxml needed).
@@ -167,6 +175,22 @@ void fscert_install_set_sha256(
  */
 int fscert_install_rollback_checked(const struct fscert_install_opts *o,
     const struct fscert_rollback_guard *g, struct fscert_err *err);
+
+/*
+ * Write the files verto reads besides wss.pem (fscert_fsconf_check's
+ * extras) into o->cert_dir, from wss (leaf, intermediates, key): a
+ * combined file as wss.pem, a certificate file with the certificates,
+ * a key file with the key.  Files with the key get o->key_mode, the
+ * others 0644, each o->uid:o->gid (-1: the directory's), written as
+ * fscert_install writes.  changed[i]: extra i was (would be) written.
+ * _from_dir takes wss from the cert dir's wss.pem (after a rollback).
+ */
+int fscert_install_extras(const struct fscert_install_opts *o,
+    const struct fscert_buf *wss, const struct fscert_extra *x, size_t n,
+    int *changed, struct fscert_err *err);
+int fscert_install_extras_from_dir(const struct fscert_install_opts *o,
+    const struct fscert_extra *x, size_t n, int *changed,
+    struct fscert_err *err);
 
 #pragma GCC visibility pop
 

@@ -1,0 +1,406 @@
+/*
+ * test_fsconf.c: lib/fsconf.c (who reads certificates from where, out of
+ * FreeSWITCH's preprocessed configuration), and the verto files fscert
+ * writes (fscert_install_extras).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fscert/fsconf.h"
+#include "fscert/install.h"
+
+/*
+ * sofia.conf as "xml_locate" returns it (1.11.2-07, abridged: the blank
+ * lines the preprocessor leaves, and most params, cut), with a gateway
+ * whose params must not count and an "external" profile without TLS.
+ */
+#define SOFIA_HEAD                                                      \
+	"<configuration name=\"sofia.conf\" description=\"sofia "       \
+	"Endpoint\">\n\n    <global_settings>\n        <param "         \
+	"name=\"log-level\" value=\"0\"></param>\n  "                   \
+	"</global_settings>\n    <profiles>\n"
+#define PROFILE(name, params)                                           \
+	"    <profile name=\"" name "\">\n        <gateways>\n"         \
+	"          <gateway name=\"gw\"><param name=\"tls-cert-dir\" "  \
+	"value=\"/gw\"></param><param name=\"tls\" "                    \
+	"value=\"true\"></param></gateway>\n        </gateways>\n"      \
+	"        <settings>\n" params "  </settings>\n    </profile>\n"
+#define PARAM(n, v) "            <param name=\"" n "\" value=\"" v "\"></param>\n"
+#define SOFIA_TAIL "  </profiles>\n</configuration>\n"
+
+/* The vanilla internal.xml: tls on, tls-cert-dir commented out. */
+static const char sofia_vanilla[] = SOFIA_HEAD PROFILE("internal",
+    PARAM("tls", "true") PARAM("tls-sip-port", "5061")
+	PARAM("tls-verify-policy", "none") PARAM("wss-binding", ":7443"))
+    PROFILE("external", PARAM("tls", "false") PARAM("sip-port", "5080"))
+	SOFIA_TAIL;
+
+/* Two TLS profiles, each with a directory of its own. */
+static const char sofia_two_dirs[] = SOFIA_HEAD PROFILE("internal",
+    PARAM("tls", "true") PARAM("tls-cert-dir", "/etc/fs/tls-int"))
+    PROFILE("external",
+	PARAM("tls", "yes") PARAM("tls-cert-dir", "/etc/fs/tls-ext")
+	    PARAM("tls-verify-policy", "all")) SOFIA_TAIL;
+
+#define VERTO(params)                                                   \
+	"<configuration name=\"verto.conf\" description=\"HTML5 Verto " \
+	"Endpoint\">\n    <settings>\n        <param name=\"debug\" "   \
+	"value=\"0\"></param>\n  </settings>\n    <profiles>\n"         \
+	"        <profile name=\"default-v4\">\n"                       \
+	"            <param name=\"bind-local\" "                       \
+	"value=\"127.0.0.1:8081\"></param>\n"                           \
+	"            <param name=\"bind-local\" value=\"127.0.0.1:8082\" " \
+	"secure=\"true\"></param>\n" params "    </profile>\n"        \
+	"  </profiles>\n</configuration>\n"
+
+static void
+load(struct fscert_fsconf *fc, const char *sofia, const char *verto)
+{
+	struct fscert_err e;
+
+	memset(fc, 0, sizeof(*fc));
+	(void)snprintf(fc->certs_dir, sizeof(fc->certs_dir),
+	    "/usr/local/freeswitch/certs");
+	fscert_err_clear(&e);
+	if (sofia != NULL && fscert_fsconf_sofia(fc, sofia, &e) == -1)
+		fail_msg("sofia.conf: %s", e.msg);
+	if (verto != NULL && fscert_fsconf_verto(fc, verto, &e) == -1)
+		fail_msg("verto.conf: %s", e.msg);
+}
+
+static int
+check(const struct fscert_fsconf *fc, const char *dir, const char **prof,
+    size_t np, struct fscert_extra *x, size_t *nx, int *vp,
+    struct fscert_err *e)
+{
+	fscert_err_clear(e);
+	return fscert_fsconf_check(fc, dir, prof, np, "pbx", x, nx, vp, e);
+}
+
+/* Without tls-cert-dir, a profile reads FreeSWITCH's certs_dir. */
+static void
+vanilla_reads_certs_dir(void **state)
+{
+	struct fscert_extra x[FSCERT_MAX_EXTRAS];
+	struct fscert_fsconf fc;
+	struct fscert_err e;
+	size_t nx;
+	int vp;
+
+	(void)state;
+	load(&fc, sofia_vanilla, NULL);
+	assert_int_equal(fc.n, 1); /* external has no TLS: not a reader */
+	assert_string_equal(fc.c[0].name, "internal");
+	assert_string_equal(fc.c[0].dir, "/usr/local/freeswitch/certs");
+	assert_string_equal(fc.c[0].source, "certs_dir");
+	assert_int_equal(fc.c[0].tls, 1);
+	assert_int_equal(fc.c[0].wss, 1);
+
+	/* Installing elsewhere is refused, naming both and the fix. */
+	assert_int_equal(check(&fc, "/etc/freeswitch/tls", NULL, 0, x, &nx,
+			     &vp, &e),
+	    -1);
+	assert_int_equal(e.code, FSCERT_EREFUSED);
+	assert_non_null(strstr(e.msg, "profile internal reads "
+				      "/usr/local/freeswitch/certs"));
+	assert_non_null(strstr(e.msg, "/etc/freeswitch/tls"));
+	assert_non_null(
+	    strstr(e.msg, "cert_dir = /usr/local/freeswitch/certs"));
+	assert_non_null(strstr(e.msg, "tls-cert-dir"));
+
+	/* Installing there is right; the trailing slash does not matter. */
+	assert_int_equal(check(&fc, "/usr/local/freeswitch/certs/", NULL, 0,
+			     x, &nx, &vp, &e),
+	    0);
+	assert_int_equal(nx, 0);
+	assert_int_equal(vp, 0);
+}
+
+/* Two profiles in two directories: one target each, or refused. */
+static void
+two_profiles_two_dirs(void **state)
+{
+	struct fscert_extra x[FSCERT_MAX_EXTRAS];
+	const char *in[] = { "internal" }, *ex[] = { "external" };
+	struct fscert_fsconf fc;
+	struct fscert_err e;
+	size_t nx;
+	int vp;
+
+	(void)state;
+	load(&fc, sofia_two_dirs, NULL);
+	assert_int_equal(fc.n, 2);
+	assert_string_equal(fc.c[0].dir, "/etc/fs/tls-int");
+	assert_string_equal(fc.c[0].source, "tls-cert-dir");
+	assert_string_equal(fc.c[1].dir, "/etc/fs/tls-ext");
+
+	/* One target for both: the profile elsewhere is named. */
+	assert_int_equal(
+	    check(&fc, "/etc/fs/tls-int", NULL, 0, x, &nx, &vp, &e), -1);
+	assert_non_null(strstr(e.msg, "profile external reads "
+				      "/etc/fs/tls-ext (its tls-cert-dir)"));
+	assert_non_null(strstr(e.msg, "profile = NAME"));
+
+	/* A target per profile: each fine; external verifies peers. */
+	assert_int_equal(
+	    check(&fc, "/etc/fs/tls-int", in, 1, x, &nx, &vp, &e), 0);
+	assert_int_equal(vp, 0);
+	assert_int_equal(
+	    check(&fc, "/etc/fs/tls-ext", ex, 1, x, &nx, &vp, &e), 0);
+	assert_int_equal(vp, 1);
+}
+
+/* Vanilla verto: secure-combined = secure-chain = certs_dir/wss.pem. */
+static void
+verto_vanilla_needs_nothing_more(void **state)
+{
+	struct fscert_extra x[FSCERT_MAX_EXTRAS];
+	struct fscert_fsconf fc;
+	struct fscert_err e;
+	size_t nx;
+	int vp;
+
+	(void)state;
+	load(&fc, sofia_vanilla,
+	    VERTO(PARAM("secure-combined", "/usr/local/freeswitch/certs/wss.pem")
+		    PARAM("secure-chain",
+			"/usr/local/freeswitch/certs/wss.pem")));
+	assert_int_equal(fc.n, 2);
+	assert_int_equal(fc.c[1].kind, FSCERT_CONSUMER_VERTO);
+	assert_string_equal(fc.c[1].name, "default-v4");
+	assert_int_equal(fc.c[1].nbind, 1);
+	assert_string_equal(fc.c[1].bind[0], "127.0.0.1:8082");
+	assert_string_equal(fc.c[1].source, "secure-combined");
+	assert_int_equal(check(&fc, "/usr/local/freeswitch/certs", NULL, 0, x,
+			     &nx, &vp, &e),
+	    0);
+	assert_int_equal(nx, 0);
+}
+
+/* verto's own file names are written, each in its role. */
+static void
+verto_files_of_its_own(void **state)
+{
+	struct fscert_extra x[FSCERT_MAX_EXTRAS];
+	const char *vp_only[] = { "default-v4" };
+	struct fscert_fsconf fc;
+	struct fscert_err e;
+	size_t nx;
+	int vp;
+
+	(void)state;
+	load(&fc, NULL,
+	    VERTO(PARAM("secure-combined", "/d/verto.pem")
+		    PARAM("secure-chain", "/d/verto.pem")));
+	assert_int_equal(check(&fc, "/d", NULL, 0, x, &nx, &vp, &e), 0);
+	assert_int_equal(nx, 1);
+	assert_string_equal(x[0].name, "verto.pem");
+	assert_int_equal(x[0].role, FSCERT_EXTRA_COMBINED);
+
+	load(&fc, NULL,
+	    VERTO(PARAM("secure-cert", "/d/v.crt") PARAM("secure-key", "/d/v.key")
+		    PARAM("secure-chain", "/d/v-chain.pem")));
+	assert_string_equal(fc.c[0].source, "secure-cert");
+	assert_int_equal(check(&fc, "/d", vp_only, 1, x, &nx, &vp, &e), 0);
+	assert_int_equal(nx, 3);
+	assert_string_equal(x[0].name, "v.crt");
+	assert_int_equal(x[0].role, FSCERT_EXTRA_CERT);
+	assert_string_equal(x[1].name, "v.key");
+	assert_int_equal(x[1].role, FSCERT_EXTRA_KEY);
+	assert_string_equal(x[2].name, "v-chain.pem");
+	assert_int_equal(x[2].role, FSCERT_EXTRA_CERT);
+
+	/* A key in agent.pem is fine (it holds leaf and key). */
+	load(&fc, NULL,
+	    VERTO(PARAM("secure-combined", "/d/agent.pem")
+		    PARAM("secure-chain", "/d/wss.pem")));
+	assert_int_equal(check(&fc, "/d", NULL, 0, x, &nx, &vp, &e), 0);
+	assert_int_equal(nx, 0);
+}
+
+/* What verto could not serve, or reads elsewhere, is refused. */
+static void
+verto_refusals(void **state)
+{
+	struct fscert_extra x[FSCERT_MAX_EXTRAS];
+	struct fscert_fsconf fc;
+	struct fscert_err e;
+	size_t nx;
+	int vp;
+
+	(void)state;
+	load(&fc, NULL,
+	    VERTO(PARAM("secure-combined", "/other/wss.pem")
+		    PARAM("secure-chain", "/other/wss.pem")));
+	assert_int_equal(check(&fc, "/d", NULL, 0, x, &nx, &vp, &e), -1);
+	assert_non_null(strstr(e.msg, "verto profile default-v4 reads "
+				      "/other/wss.pem (secure-combined)"));
+	assert_non_null(strstr(e.msg, "cert_dir = /other"));
+
+	/* No chain: the leaf alone would be served. */
+	load(&fc, NULL, VERTO(PARAM("secure-combined", "/d/wss.pem")));
+	assert_int_equal(check(&fc, "/d", NULL, 0, x, &nx, &vp, &e), -1);
+	assert_non_null(strstr(e.msg, "no secure-chain"));
+
+	/* agent.pem holds no intermediate; cafile.pem no leaf. */
+	load(&fc, NULL,
+	    VERTO(PARAM("secure-combined", "/d/wss.pem")
+		    PARAM("secure-chain", "/d/agent.pem")));
+	assert_int_equal(check(&fc, "/d", NULL, 0, x, &nx, &vp, &e), -1);
+	assert_non_null(strstr(e.msg, "holds no intermediate"));
+	load(&fc, NULL,
+	    VERTO(PARAM("secure-combined", "/d/cafile.pem")
+		    PARAM("secure-chain", "/d/wss.pem")));
+	assert_int_equal(check(&fc, "/d", NULL, 0, x, &nx, &vp, &e), -1);
+
+	/* A secure binding with no certificate at all. */
+	load(&fc, NULL, VERTO(PARAM("secure-key", "/d/k.pem")));
+	assert_int_equal(check(&fc, "/d", NULL, 0, x, &nx, &vp, &e), -1);
+	assert_non_null(strstr(e.msg, "no secure-cert"));
+
+	/* A target naming only sofia profiles leaves verto alone. */
+	{
+		const char *in[] = { "internal" };
+
+		assert_int_equal(
+		    check(&fc, "/d", in, 1, x, &nx, &vp, &e), 0);
+	}
+}
+
+static void
+not_the_configuration(void **state)
+{
+	struct fscert_fsconf fc;
+	struct fscert_err e;
+
+	(void)state;
+	memset(&fc, 0, sizeof(fc));
+	fscert_err_clear(&e);
+	assert_int_equal(fscert_fsconf_sofia(&fc, "<configuration", &e), -1);
+	assert_non_null(strstr(e.msg, "xml_locate sofia.conf: not XML"));
+	assert_int_equal(fscert_fsconf_sofia(&fc,
+			     "<configuration name=\"verto.conf\"/>", &e),
+	    -1);
+	assert_int_equal(fc.have_sofia, 0);
+}
+
+#define CERT(n) "-----BEGIN CERTIFICATE-----\n" n "\n-----END CERTIFICATE-----\n"
+#define KEY "-----BEGIN PRIVATE KEY-----\nk\n-----END PRIVATE KEY-----\n"
+
+static void
+slurp(const char *dir, const char *name, char *buf, size_t len,
+    struct stat *st)
+{
+	char path[1024];
+	FILE *f;
+	size_t n;
+
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(lstat(path, st), 0);
+	assert_non_null(f = fopen(path, "r"));
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	(void)fclose(f);
+}
+
+/* Each verto file holds what its role needs, keys never loose. */
+static void
+extras_written(void **state)
+{
+	static const char wss[] = CERT("leaf") CERT("inter") KEY;
+	struct fscert_extra x[3] = {
+		{ "v.crt", FSCERT_EXTRA_CERT },
+		{ "v.key", FSCERT_EXTRA_KEY },
+		{ "v.pem", FSCERT_EXTRA_COMBINED },
+	};
+	struct fscert_install_opts o;
+	struct fscert_buf b;
+	struct fscert_err e;
+	struct stat st;
+	char dir[] = "fsconf.XXXXXX", buf[512], path[1024];
+	int changed[3];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	memset(&o, 0, sizeof(o));
+	o.cert_dir = dir;
+	o.uid = (uid_t)-1;
+	o.gid = (gid_t)-1;
+	o.key_mode = 0600;
+	b.data = (unsigned char *)wss;
+	b.len = b.cap = sizeof(wss) - 1;
+	fscert_err_clear(&e);
+
+	/* A dry run writes nothing. */
+	o.dry_run = 1;
+	assert_int_equal(fscert_install_extras(&o, &b, x, 3, changed, &e), 0);
+	assert_int_equal(changed[0] + changed[1] + changed[2], 3);
+	(void)snprintf(path, sizeof(path), "%s/v.key", dir);
+	assert_int_equal(access(path, F_OK), -1);
+
+	o.dry_run = 0;
+	assert_int_equal(fscert_install_extras(&o, &b, x, 3, changed, &e), 0);
+	slurp(dir, "v.crt", buf, sizeof(buf), &st);
+	assert_string_equal(buf, CERT("leaf") CERT("inter"));
+	assert_int_equal(st.st_mode & 07777, 0644);
+	slurp(dir, "v.key", buf, sizeof(buf), &st);
+	assert_string_equal(buf, KEY);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	slurp(dir, "v.pem", buf, sizeof(buf), &st);
+	assert_string_equal(buf, wss);
+	assert_int_equal(st.st_mode & 07777, 0600);
+
+	/* Again: nothing to write.  A loosened key is put right. */
+	assert_int_equal(fscert_install_extras(&o, &b, x, 3, changed, &e), 0);
+	assert_int_equal(changed[0] + changed[1] + changed[2], 0);
+	(void)snprintf(path, sizeof(path), "%s/v.key", dir);
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(fscert_install_extras(&o, &b, x, 3, changed, &e), 0);
+	assert_int_equal(changed[1], 1);
+	slurp(dir, "v.key", buf, sizeof(buf), &st);
+	assert_int_equal(st.st_mode & 07777, 0600);
+
+	/* From the cert dir's wss.pem, as after a rollback. */
+	(void)snprintf(path, sizeof(path), "%s/wss.pem", dir);
+	{
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		assert_int_equal(fputs(CERT("old") CERT("inter") KEY, f) >= 0,
+		    1);
+		assert_int_equal(fclose(f), 0);
+	}
+	assert_int_equal(
+	    fscert_install_extras_from_dir(&o, x, 1, changed, &e), 0);
+	slurp(dir, "v.crt", buf, sizeof(buf), &st);
+	assert_string_equal(buf, CERT("old") CERT("inter"));
+
+	(void)snprintf(buf, sizeof(buf), "rm -rf '%s'", dir);
+	assert_int_equal(system(buf), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(vanilla_reads_certs_dir),
+		cmocka_unit_test(two_profiles_two_dirs),
+		cmocka_unit_test(verto_vanilla_needs_nothing_more),
+		cmocka_unit_test(verto_files_of_its_own),
+		cmocka_unit_test(verto_refusals),
+		cmocka_unit_test(not_the_configuration),
+		cmocka_unit_test(extras_written),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
