@@ -5,8 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <openssl/x509v3.h>
 
 #include "fscert/bundle.h"
 #include "internal.h"
@@ -157,5 +161,115 @@ out:
 		if (done[i])
 			(void)unlinkat(dfd, tmp[i], 0);
 	(void)close(dfd);
+	return rc;
+}
+
+/* Is x one of l's certificates (its leaf or an intermediate)? */
+static int
+of_lineage(const struct fscert_lineage *l, X509 *x)
+{
+	int i;
+
+	if (l->leaf != NULL && X509_cmp(l->leaf, x) == 0)
+		return 1;
+	for (i = 0; i < sk_X509_num(l->chain); i++)
+		if (X509_cmp(sk_X509_value(l->chain, i), x) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Mark in ours[] the certificates of certs on the issuer path of leaf,
+ * short of a self-signed one: the intermediates fscert wrote.
+ */
+static void
+issuer_path(STACK_OF(X509) * certs, X509 *leaf, int *ours)
+{
+	X509 *cur = leaf, *c;
+	int i, n = sk_X509_num(certs), found;
+
+	while (cur != NULL) {
+		found = -1;
+		for (i = 0; i < n && found == -1; i++) {
+			c = sk_X509_value(certs, i);
+			if (!ours[i] && X509_cmp(c, cur) != 0 &&
+			    X509_check_issued(c, cur) == X509_V_OK)
+				found = i;
+		}
+		if (found == -1)
+			break;
+		c = sk_X509_value(certs, found);
+		if (X509_check_issued(c, c) == X509_V_OK)
+			break; /* a root: fscert writes none */
+		ours[found] = 1;
+		cur = c;
+	}
+}
+
+int
+fscert_bundle_keep_anchors(struct fscert_bundle *b,
+    const struct fscert_lineage *l, const struct fscert_buf *cur,
+    const struct fscert_buf *agent, int verify_peers, int *nkept, char *kept,
+    size_t klen, struct fscert_err *err)
+{
+	struct fscert_buf *ca = &b->files[FSCERT_OUT_CAFILE];
+	struct fscert_pem *p = NULL, *pa = NULL;
+	const char *m = NULL;
+	char subj[256];
+	size_t off = 0, kl = 0;
+	int *ours = NULL, i, n, rc = -1;
+	X509 *x;
+
+	*nkept = 0;
+	if (klen > 0)
+		kept[0] = '\0';
+	if (cur == NULL || cur->data == NULL || cur->len == 0)
+		return 0;
+	m = fs_find(cur->data, cur->len, FSCERT_ANCHORS_MARKER);
+	if (m == NULL && !verify_peers)
+		return 0;
+	if (m != NULL) {
+		off = (size_t)(m - (const char *)cur->data);
+		if (fs_find(m, cur->len - off, "-----BEGIN ") == NULL)
+			return 0;
+	}
+	if ((p = fscert_pem_parse(
+		 "cafile.pem", cur->data + off, cur->len - off, err)) == NULL)
+		return -1;
+	n = sk_X509_num(p->certs);
+	if ((ours = calloc((size_t)n + 1, sizeof(*ours))) == NULL) {
+		fscert_err_sys(err, FSCERT_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* No marker yet: what fscert wrote is the installed leaf's path. */
+	if (m == NULL && agent != NULL && agent->data != NULL) {
+		if ((pa = fscert_pem_parse(
+			 "agent.pem", agent->data, agent->len, err)) == NULL)
+			goto out;
+		if (sk_X509_num(pa->certs) > 0)
+			issuer_path(
+			    p->certs, sk_X509_value(pa->certs, 0), ours);
+	}
+	for (i = 0; i < n; i++) {
+		x = sk_X509_value(p->certs, i);
+		if (ours[i] || of_lineage(l, x))
+			continue;
+		if (*nkept == 0 &&
+		    fscert_buf_append(ca, FSCERT_ANCHORS_MARKER,
+			strlen(FSCERT_ANCHORS_MARKER), err) == -1)
+			goto out;
+		if (fscert_pem_put_cert(ca, x, err) == -1)
+			goto out;
+		(*nkept)++;
+		X509_NAME_oneline(X509_get_subject_name(x), subj, sizeof(subj));
+		if (kl < klen)
+			kl += (size_t)snprintf(kept + kl, klen - kl, "%s%s",
+			    kl > 0 ? "; " : "", subj);
+	}
+	rc = 0;
+out:
+	free(ours);
+	fscert_pem_free(pa);
+	fscert_pem_free(p);
 	return rc;
 }

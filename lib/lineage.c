@@ -69,6 +69,28 @@ inside(const char *real, const char *root)
 	    (real[n] == '/' || real[n] == '\0');
 }
 
+/* The certificates after FSCERT_ANCHORS_MARKER in buf, into f. */
+static int
+count_anchors(struct fscert_file *f, const unsigned char *buf, size_t len,
+    struct fscert_err *err)
+{
+	const char *m = fs_find(buf, len, FSCERT_ANCHORS_MARKER);
+	struct fscert_pem *tail;
+	size_t off;
+
+	f->nanchors = 0;
+	if (m == NULL)
+		return 0;
+	off = (size_t)(m - (const char *)buf);
+	if (fs_find(m, len - off, "-----BEGIN ") == NULL)
+		return 0;
+	if ((tail = fscert_pem_parse(f->name, m, len - off, err)) == NULL)
+		return -1;
+	f->nanchors = sk_X509_num(tail->certs);
+	fscert_pem_free(tail);
+	return 0;
+}
+
 /*
  * Read file f (its path and name already set).  optional: a missing
  * file is not an error.  root: when not NULL, the tree the real path
@@ -113,7 +135,8 @@ read_file(struct fscert_file *f, const char *root, const char *why,
 	f->mode = st.st_mode;
 	f->uid = st.st_uid;
 	f->gid = st.st_gid;
-	if ((f->pem = fscert_pem_parse(f->name, buf, len, err)) == NULL)
+	if ((f->pem = fscert_pem_parse(f->name, buf, len, err)) == NULL ||
+	    count_anchors(f, buf, len, err) == -1)
 		goto out;
 	f->present = 1;
 	rc = 0;
@@ -152,7 +175,8 @@ chain_from(struct fscert_lineage *l, enum fscert_role r, int from,
 	int i;
 
 	l->chain_from = r;
-	for (i = from; i < sk_X509_num(src); i++) {
+	/* Kept trust anchors are not intermediates. */
+	for (i = from; i < sk_X509_num(src) - l->files[r].nanchors; i++) {
 		x = sk_X509_value(src, i);
 		if (!sk_X509_push(l->chain, x))
 			return fscert_err_sys(

@@ -1056,6 +1056,101 @@ tls_harness_sees_missing_intermediate(void **state)
 	SSL_CTX_free(sctx);
 }
 
+/* A buffer holding s (borrowed). */
+static struct fscert_buf
+sbuf(const char *s)
+{
+	struct fscert_buf b;
+
+	b.data = (unsigned char *)s;
+	b.len = b.cap = s != NULL ? strlen(s) : 0;
+	return b;
+}
+
+/*
+ * A profile verifying its peers reads cafile.pem as its trust store: the
+ * admin's anchor there survives a deploy and the one after it, the old
+ * intermediate fscert wrote does not; the served chain is unchanged and
+ * an installed dir still reads as leaf + intermediate.
+ */
+static void
+trust_anchors_kept(void **state)
+{
+	struct bt		*t = *state;
+	struct fx_spec		 s;
+	struct fscert_buf	 cur, agent;
+	struct fscert_lineage	*inst;
+	struct fscert_pem	*ca;
+	struct fscert_err	 e;
+	X509			*peer, *old_inter, *old_leaf;
+	char			*cur_pem, *agent_pem, *kept_pem, kept[512];
+	char			*dir;
+	int			 n;
+
+	pki_ec(t, FX_KEY_PKCS8);
+	build(t, NULL);
+	fx_spec_ca(&s, "Peer Trunk Root", fx_key_ec("P-256", 4));
+	peer = fx_cert(&s, NULL, fx_key_ec("P-256", 4));
+	fx_spec_ca(&s, "Old Intermediate", fx_key_ec("P-256", 5));
+	old_inter = fx_cert(&s, t->pki.root, t->pki.root_key);
+	fx_spec_leaf(&s, fx_key_ec("P-256", 6));
+	old_leaf = fx_cert(&s, old_inter, fx_key_ec("P-256", 5));
+	cur_pem = fx_pem_certs(old_inter, peer, NULL);
+	agent_pem = fx_pem_certs(old_leaf, NULL);
+	cur = sbuf(cur_pem);
+	agent = sbuf(agent_pem);
+	fscert_err_clear(&e);
+
+	/* Policy none, no marker yet: cafile.pem as today. */
+	assert_int_equal(fscert_bundle_keep_anchors(&t->b, t->l, &cur, &agent,
+			     0, &n, kept, sizeof(kept), &e), 0);
+	assert_int_equal(n, 0);
+	check_contents(t, t->pki.inter, NULL, "PRIVATE KEY");
+
+	/* Verifying peers: the old intermediate goes, the peer root stays. */
+	assert_int_equal(fscert_bundle_keep_anchors(&t->b, t->l, &cur, &agent,
+			     1, &n, kept, sizeof(kept), &e), 0);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(kept, "CN=Peer Trunk Root"));
+	ca = parse_buf("cafile.pem", &t->b.files[FSCERT_OUT_CAFILE]);
+	assert_certs("cafile.pem", ca, t->pki.inter, peer, NULL);
+	fscert_pem_free(ca);
+	assert_non_null(strstr((char *)t->b.files[FSCERT_OUT_CAFILE].data,
+	    FSCERT_ANCHORS_MARKER));
+
+	/* Installed: the chain is the intermediate, the anchor apart. */
+	serve_and_check(t, 0, 0);
+	dir = t->out;
+	assert_non_null(inst = fscert_lineage_open_dir(dir, &e));
+	assert_int_equal(sk_X509_num(inst->chain), 1);
+	assert_true(fx_same_cert(sk_X509_value(inst->chain, 0), t->pki.inter));
+	assert_int_equal(inst->files[FSCERT_F_CAFILE].nanchors, 1);
+	fscert_lineage_free(inst);
+
+	/* The next deploy keeps it by the marker, whatever the policy. */
+	kept_pem = calloc(1, t->b.files[FSCERT_OUT_CAFILE].len + 1);
+	assert_non_null(kept_pem);
+	memcpy(kept_pem, t->b.files[FSCERT_OUT_CAFILE].data,
+	    t->b.files[FSCERT_OUT_CAFILE].len);
+	fscert_bundle_free(&t->b);
+	memset(&t->b, 0, sizeof(t->b));
+	assert_int_equal(fscert_bundle_build(t->l, NULL, &t->b, &e), 0);
+	cur = sbuf(kept_pem);
+	assert_int_equal(fscert_bundle_keep_anchors(&t->b, t->l, &cur, NULL, 0,
+			     &n, kept, sizeof(kept), &e), 0);
+	assert_int_equal(n, 1);
+	ca = parse_buf("cafile.pem", &t->b.files[FSCERT_OUT_CAFILE]);
+	assert_certs("cafile.pem", ca, t->pki.inter, peer, NULL);
+	fscert_pem_free(ca);
+
+	free(kept_pem);
+	free(cur_pem);
+	free(agent_pem);
+	X509_free(peer);
+	X509_free(old_inter);
+	X509_free(old_leaf);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -1089,6 +1184,7 @@ main(void)
 		T(tls_wss_ec),
 		T(tls_wss_rsa),
 		T(tls_harness_sees_missing_intermediate),
+		T(trust_anchors_kept),
 	};
 	int	 rc;
 

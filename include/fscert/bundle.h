@@ -9,7 +9,9 @@
  *   wss.pem    = leaf + intermediates in order + key
  *                (use_certificate_chain_file).
  *
- * LF line ends, no text outside the blocks.
+ * LF line ends, no text outside the blocks, but for one line: when the
+ * admin's trust anchors are kept in cafile.pem (a profile verifies its
+ * peers), they follow FSCERT_ANCHORS_MARKER, after the intermediates.
  */
 #ifndef FSCERT_BUNDLE_H
 #define FSCERT_BUNDLE_H
@@ -53,6 +55,23 @@ int fscert_out_has_key(enum fscert_out o);
 int fscert_bundle_build(const struct fscert_lineage *l, const char *dhparams,
     struct fscert_bundle *b, struct fscert_err *err);
 void fscert_bundle_free(struct fscert_bundle *b);
+
+/*
+ * Keep the admin's trust anchors of the installed cafile.pem (cur, its
+ * bytes; NULL or empty: none) in b's cafile.pem, after the
+ * intermediates and FSCERT_ANCHORS_MARKER.  The anchors are the
+ * certificates after the marker when cur has one; else, with
+ * verify_peers (a profile verifying its peers reads this cafile.pem),
+ * every certificate of cur but those on the issuer path of the leaf of
+ * agent (the installed agent.pem's bytes, or NULL), which fscert wrote.
+ * Certificates of l (leaf, intermediates) are never anchors.  Without
+ * marker nor verify_peers nothing is kept.  *nkept and kept (subjects,
+ * "; " between them) say what was kept.  Returns 0, or -1 with err.
+ */
+int fscert_bundle_keep_anchors(struct fscert_bundle *b,
+    const struct fscert_lineage *l, const struct fscert_buf *cur,
+    const struct fscert_buf *agent, int verify_peers, int *nkept, char *kept,
+    size_t klen, struct fscert_err *err);
 
 /*
  * Write b into the existing directory dir: every file goes to a temp

@@ -48,6 +48,11 @@ enum fscert_role {
 	FSCERT_F__MAX
 };
 
+/* In cafile.pem: every certificate after this line is a kept anchor. */
+#define FSCERT_ANCHORS_MARKER \
+	"# fscert: the certificates below are trust anchors for " \
+	"tls-verify-policy, kept by every deploy\n"
+
 /* One file that was read. */
 struct fscert_file {
 	int present; /* 0: absent (optional file) */
@@ -58,6 +63,7 @@ struct fscert_file {
 	uid_t uid;
 	gid_t gid;
 	struct fscert_pem *pem;
+	int nanchors; /* certificates after FSCERT_ANCHORS_MARKER */
 };
 
 struct fscert_lineage {
@@ -71,7 +77,8 @@ struct fscert_lineage {
 	 * What the files say, borrowed from files[]: the leaf (first
 	 * certificate of cert.pem / agent.pem), the intermediates in
 	 * order (chain.pem, else fullchain.pem after the leaf, else
-	 * cafile.pem) and the file holding the private key.
+	 * cafile.pem up to its kept trust anchors) and the file holding
+	 * the private key.
 	 */
 	X509 *leaf;
 	enum fscert_role leaf_from;
