@@ -5,8 +5,10 @@
 # it prints figures and never fails on them.
 #
 # For each of fsmock's modes, 1.11 (reloadcert) and 1.10 (sofia profile
-# internal restart), BENCH_RUNS times each, alternating two lineages X
-# and Y (so every run installs and proves a new leaf):
+# internal restart), without and with mod_verto loaded (its secure port
+# a third listener; on 1.10 "reload mod_verto" after the restart),
+# BENCH_RUNS times each, alternating two lineages X and Y (so every run
+# installs and proves a new leaf):
 #
 #   (a) fscert: the wall time of `fscert --json deploy` (validate,
 #       bundle, install, connect, reload command, wait, prove by
@@ -111,17 +113,22 @@ def install(src, dst):
         os.replace(tmp, os.path.join(dst, f))
 
 class Mock:
-    """A fresh fsmock on random free ports, serving what certs holds."""
-    def __init__(self, mode, certs, state):
+    """
+    A fresh fsmock on random free ports, serving what certs holds; with
+    verto, mod_verto's secure port too (vanilla: certs/wss.pem).
+    """
+    def __init__(self, mode, certs, state, verto=False):
         os.makedirs(state, exist_ok=True)
         with open(os.path.join(state, 'password'), 'w') as f:
             f.write(PW + '\n')
         for _ in range(30):
             self.esl, self.tls, self.wss = random.sample(range(20001, 60000, 2), 3)
+            self.ports = (self.tls, self.wss) + ((self.wss + 1,) if verto else ())
             self.p = subprocess.Popen(
                 [FSMOCK, '--esl-port', str(self.esl), '--tls-port', str(self.tls),
                  '--wss-port', str(self.wss), '--cert-dir', certs,
-                 '--state-dir', state, '--mode', mode, '--uptime', '3600'],
+                 '--state-dir', state, '--mode', mode, '--uptime', '3600'] +
+                (['--verto-port', str(self.wss + 1)] if verto else []),
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             line = self.p.stdout.readline()
             if line.strip() == 'fsmock: ready':
@@ -163,9 +170,9 @@ class Esl:
     def close(self):
         self.s.close()
 
-def prepare(mode, kind, i):
+def prepare(mode, kind, i, verto):
     """Cert dir with the previous lineage installed, and a fresh mock."""
-    base = os.path.join(WORK, 'run-%s-%s' % (mode, kind))
+    base = os.path.join(WORK, 'run-%s%s-%s' % (mode, '-verto' if verto else '', kind))
     certs = os.path.join(base, 'certs')
     if not os.path.isdir(certs):
         os.makedirs(certs)
@@ -176,13 +183,13 @@ def prepare(mode, kind, i):
                        check=True, stdout=subprocess.DEVNULL)
     new = 'XY'[i % 2]
     old = 'XY'[(i + 1) % 2]
-    m = Mock(mode, certs, os.path.join(base, 'state'))
-    for port in (m.tls, m.wss):
+    m = Mock(mode, certs, os.path.join(base, 'state'), verto)
+    for port in m.ports:
         got = served(port)
         if got != SHA[old]:
             sys.exit('bench: %s %s run %d: port %d serves %s before, want %s'
                      % (mode, kind, i, port, got, old))
-    return m, certs, new
+    return m, certs, new, base
 
 class Watch(threading.Thread):
     """
@@ -209,7 +216,7 @@ class Watch(threading.Thread):
                 self.t_cmd = time.monotonic()
                 break
             time.sleep(0.0005)
-        want = {self.m.tls, self.m.wss}
+        want = set(self.m.ports)
         while not self.stop and want:
             for port in sorted(want):
                 if served(port) == SHA[self.new]:
@@ -219,9 +226,9 @@ class Watch(threading.Thread):
         if not want:
             self.t_new = time.monotonic()
 
-def run_fscert(mode, i):
-    m, certs, new = prepare(mode, 'fscert', i)
-    state = os.path.join(WORK, 'run-%s-fscert' % mode, 'state')
+def run_fscert(mode, i, verto):
+    m, certs, new, base = prepare(mode, 'fscert', i, verto)
+    state = os.path.join(base, 'state')
     cmd = b'api reloadcert' if mode == '1.11' else \
         b'api sofia profile internal restart'
     # The log from earlier runs: only the lines of this run count.
@@ -242,7 +249,7 @@ def run_fscert(mode, i):
     w.join(5)
     w.stop = True
     ok = p.returncode == 0 and all(served(port) == SHA[new]
-                                   for port in (m.tls, m.wss))
+                                   for port in m.ports)
     m.stop()
     if not ok:
         sys.exit('bench: fscert deploy failed (exit %d): %s %s'
@@ -252,14 +259,17 @@ def run_fscert(mode, i):
     steps = json.loads(p.stdout)['targets'][0]['reload']['steps']
     return (t1 - t0) * 1000, (w.t_new - w.t_cmd) * 1000, steps
 
-def run_by_hand(mode, i):
-    m, certs, new = prepare(mode, 'hand', i)
+def run_by_hand(mode, i, verto):
+    m, certs, new, base = prepare(mode, 'hand', i, verto)
     install(BUNDLE[new], certs)
     e = Esl(m.esl)
     cmd = b'reloadcert' if mode == '1.11' else b'sofia profile internal restart'
     t0 = time.monotonic()
     reply = e.api(cmd)
-    want = {m.tls, m.wss}
+    if verto and mode == '1.10':
+        # Before reloadcert, verto loads its certificate with the module.
+        reply += e.api(b'reload mod_verto')
+    want = set(m.ports)
     while want:
         for port in sorted(want):
             if served(port) == SHA[new]:
@@ -277,11 +287,14 @@ def stats(xs):
     return statistics.mean(xs), statistics.median(xs), max(xs)
 
 rows, steprows = [], []
-for mode, method in (('1.11', 'reloadcert'), ('1.10', 'restart')):
+for mode, method, verto in (('1.11', 'reloadcert', False),
+                            ('1.10', 'restart', False),
+                            ('1.11', 'reloadcert, + verto', True),
+                            ('1.10', 'restart + reload mod_verto', True)):
     a, b, srv, steps = [], [], [], {}
     for i in range(RUNS):
         # Interleaved, so that drift on the box hits both sides alike.
-        dt, sdt, st = run_fscert(mode, i)
+        dt, sdt, st = run_fscert(mode, i, verto)
         a.append(dt)
         srv.append(sdt)
         for s in st:
@@ -289,17 +302,21 @@ for mode, method in (('1.11', 'reloadcert'), ('1.10', 'restart')):
             if name.startswith('verify '):
                 name = 'verify (each endpoint)'
             steps.setdefault(name, []).append(s['ms'])
-        b.append(run_by_hand(mode, i))
+        b.append(run_by_hand(mode, i, verto))
         print('bench: %s run %d: fscert %.0f ms (server within it %.0f ms), '
               'server alone %.0f ms' % (mode, i + 1, dt, sdt, b[-1]),
               file=sys.stderr)
     sa, sb, ss = stats(a), stats(b), stats(srv)
     sp = stats([x - y for x, y in zip(a, srv)])
     rows.append((mode, method, len(a), sa, sb, ss, sp))
-    steprows.append((mode, steps))
+    steprows.append(('%s (%s)' % (mode, method), steps))
 
 print('## fscert deploy -> new leaf served, against fsmock (%d runs per mode)'
       % RUNS)
+print()
+print('"+ verto": mod_verto loaded (vanilla verto.conf: wss.pem), its secure')
+print('port a third listener to prove; on 1.10 "reload mod_verto" follows the')
+print('restart.')
 print()
 print('| mode | what | mean ms | median ms | max ms |')
 print('|---|---|---:|---:|---:|')

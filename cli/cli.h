@@ -118,7 +118,34 @@ void warn_default_password(struct globals *g);
 struct json_t;
 int run_reload(struct globals *g, struct fscert_config *cfg,
     struct fscert_target *t, const struct rflags *rf, int vars_changed,
-    const struct fscert_install_result *inst, struct json_t *jout);
+    const struct fscert_install_result *inst, const struct fscert_extra *extras,
+    size_t nextras, struct json_t *jout);
+
+/*
+ * Before a deploy of t writes anything: ask the running FreeSWITCH who
+ * reads certificates from where (fscert_fsconf_fetch), and check that
+ * every consumer t serves reads from t's cert dir.  Returns 0 (with the
+ * verto files to write in x/nx, and fc filled; fc->n 0 when FreeSWITCH
+ * could not be asked: the reload's handshakes still prove it), or -1
+ * with err when refused.
+ */
+int consumers_check(struct globals *g, struct fscert_config *cfg,
+    struct fscert_target *t, const struct rflags *rf, struct fscert_fsconf *fc,
+    struct fscert_extra *x, size_t *nx, int *verify_peers,
+    struct fscert_err *err);
+
+/*
+ * Write the files verto reads besides wss.pem (x, from consumers_check)
+ * from t's installed wss.pem, as deploy writes them, under the cert
+ * dir's lock; say which were written.  Returns 0, or -1 with err.
+ */
+int verto_files(struct globals *g, const struct fscert_target *t,
+    const struct fscert_extra *x, size_t nx, struct fscert_err *err);
+
+/* fc's consumers as a JSON array (profile, kind, directory, files). */
+struct json_t *
+consumers_json(const struct fscert_fsconf *fc, struct fscert_config *cfg,
+    struct fscert_target *t, const struct rflags *rf);
 
 /* The worse of two exit statuses: 1 (failed) > 75 (deferred) > 0. */
 int worse(int a, int b);

@@ -162,6 +162,12 @@ report(const struct fscert_target *t, const struct fscert_deploy_result *r,
 			printf("%s %s", first ? "" : ",", fscert_out_name(j));
 			first = 0;
 		}
+	for (j = 0; j < (int)o->nextras; j++)
+		if (r->extra_changed[j]) {
+			printf("%s %s (verto)", first ? "" : ",",
+			    o->extras[j].name);
+			first = 0;
+		}
 	if (r->vars_changed)
 		printf("%s %s/%s", first ? "" : ",", t->conf_dir, frag),
 		    first = 0;
@@ -179,13 +185,36 @@ report(const struct fscert_target *t, const struct fscert_deploy_result *r,
 			first = 0;
 		}
 	printf("\n");
+	if (r->anchors_kept > 0)
+		printf("%s: kept %d trust anchor(s) of cafile.pem, for a "
+		       "profile that verifies its peers: %s\n",
+		    t->name, r->anchors_kept, r->anchors);
 	if (r->inst.backed_up && g->verbose)
 		printf("%s: previous set kept in %s/%s/prev/\n", t->name,
 		    t->cert_dir, FSCERT_STATE_DIR);
 }
 
+/* The subjects of the trust anchors kept, as an array. */
 static json_t *
-result_json(const struct fscert_target *t, const struct fscert_deploy_result *r)
+anchors_json(const struct fscert_deploy_result *r)
+{
+	json_t *a = json_array();
+	const char *p = r->anchors, *sep;
+
+	if (a == NULL)
+		errx(1, "out of memory");
+	while (r->anchors_kept > 0 && *p != '\0') {
+		sep = strstr(p, "; ");
+		json_array_append_new(
+		    a, json_stringn(p, sep ? (size_t)(sep - p) : strlen(p)));
+		p = sep ? sep + 2 : p + strlen(p);
+	}
+	return a;
+}
+
+static json_t *
+result_json(const struct fscert_target *t, const struct fscert_deploy_result *r,
+    const struct fscert_deploy_opts *dopt)
 {
 	json_t *o, *files = json_array();
 	int j;
@@ -201,13 +230,42 @@ result_json(const struct fscert_target *t, const struct fscert_deploy_result *r)
 		if (r->inst.changed[j])
 			json_array_append_new(
 			    files, json_string(fscert_out_name(j)));
+	for (j = 0; j < (int)dopt->nextras; j++)
+		if (r->extra_changed[j])
+			json_array_append_new(
+			    files, jstr(dopt->extras[j].name));
 	json_object_set_new(o, "files_written", files);
+	json_object_set_new(o, "trust_anchors_kept", anchors_json(r));
 	json_object_set_new(o, "vars_include",
 	    json_string(r->include == FSCERT_INC_ADDED   ? "added"
 		    : r->include == FSCERT_INC_PRESENT   ? "present"
 		    : r->include == FSCERT_INC_FUSIONPBX ? "fusionpbx"
 							 : "none"));
 	return o;
+}
+
+/*
+ * Would deploying t write anything or owe a reload?  A dry run says, so
+ * that a timer run with nothing to do never talks to FreeSWITCH.
+ */
+static int
+will_change(const struct fscert_target *t, const struct fscert_config *cfg,
+    const struct fscert_deploy_opts *o)
+{
+	struct fscert_deploy_opts dry = *o;
+	struct fscert_deploy_result r;
+	struct fscert_err e;
+	int pvars, rc;
+
+	dry.dry_run = 1;
+	dry.mark_pending = 0;
+	dry.nextras = 0;
+	fscert_err_clear(&e);
+	rc = fscert_deploy(t, cfg, &dry, &r, &e) == 0 &&
+	    (r.status == FSCERT_DEPLOY_DONE ||
+		fscert_install_pending(t->cert_dir, &pvars) == 1);
+	fscert_deploy_result_free(&r);
+	return rc;
 }
 
 int
@@ -223,8 +281,10 @@ cmd_deploy(int argc, char **argv, struct globals *g)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct fscert_extra extras[FSCERT_MAX_EXTRAS];
 	struct fscert_deploy_opts o;
 	struct fscert_deploy_result r;
+	struct fscert_fsconf fc;
 	struct fscert_target **sel = NULL;
 	struct fscert_config cfg;
 	struct fscert_err e;
@@ -232,7 +292,7 @@ cmd_deploy(int argc, char **argv, struct globals *g)
 	struct rflags rf;
 	json_t *root = NULL, *arr = NULL, *jo = NULL;
 	size_t n = 0, i, j;
-	int c, rc = 0, sr, no_reload = 0, pending, pvars;
+	int c, rc = 0, sr, no_reload = 0, pending, pvars, verify_peers = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.mark_pending = 1;
@@ -281,6 +341,33 @@ cmd_deploy(int argc, char **argv, struct globals *g)
 		errx(1, "out of memory");
 	for (i = 0; i < n; i++) {
 		fscert_err_clear(&e);
+		/*
+		 * Where FreeSWITCH really reads, asked before anything is
+		 * written: a directory it does not read is refused.
+		 */
+		memset(&fc, 0, sizeof(fc));
+		o.extras = extras;
+		o.nextras = 0;
+		o.verify_peers = verify_peers = 0;
+		if (!no_reload && will_change(sel[i], &cfg, &o) &&
+		    consumers_check(g, &cfg, sel[i], &rf, &fc, extras,
+			&o.nextras, &verify_peers, &e) == -1) {
+			warnx("deploy: %s: %s", sel[i]->name, e.msg);
+			rc = 1;
+			if (root != NULL) {
+				jo = json_pack("{s:o, s:s, s:o, s:o, s:o}",
+				    "target", jstr(sel[i]->name), "status",
+				    "refused", "cert_dir",
+				    jstr(sel[i]->cert_dir), "error",
+				    jstr(e.msg), "consumers",
+				    consumers_json(&fc, &cfg, sel[i], &rf));
+				if (jo == NULL)
+					errx(1, "out of memory");
+				json_array_append_new(arr, jo);
+			}
+			continue;
+		}
+		o.verify_peers = verify_peers;
 		if (fscert_deploy(sel[i], &cfg, &o, &r, &e) == -1) {
 			for (j = 0; r.report != NULL && j < r.report->nfindings;
 			     j++)
@@ -290,7 +377,7 @@ cmd_deploy(int argc, char **argv, struct globals *g)
 			warnx("deploy: %s: %s", sel[i]->name, e.msg);
 			rc = 1;
 			if (root != NULL) {
-				jo = result_json(sel[i], &r);
+				jo = result_json(sel[i], &r, &o);
 				json_object_set_new(jo, "error", jstr(e.msg));
 				json_object_set_new(
 				    jo, "warnings", json_array());
@@ -301,7 +388,7 @@ cmd_deploy(int argc, char **argv, struct globals *g)
 		}
 		if (!g->json)
 			report(sel[i], &r, &o, g);
-		jo = root != NULL ? result_json(sel[i], &r) : NULL;
+		jo = root != NULL ? result_json(sel[i], &r, &o) : NULL;
 		if (jo != NULL) {
 			json_t *warns = json_array();
 
@@ -309,6 +396,8 @@ cmd_deploy(int argc, char **argv, struct globals *g)
 				errx(1, "out of memory");
 			notes(sel[i], &r, &o, 0, warns);
 			json_object_set_new(jo, "warnings", warns);
+			json_object_set_new(jo, "consumers",
+			    consumers_json(&fc, &cfg, sel[i], &rf));
 		}
 		/*
 		 * Reload when something changed, or when an earlier run
@@ -322,7 +411,7 @@ cmd_deploy(int argc, char **argv, struct globals *g)
 			rc = worse(rc,
 			    run_reload(g, &cfg, sel[i], &rf, pvars,
 				r.status == FSCERT_DEPLOY_DONE ? &r.inst : NULL,
-				jo));
+				extras, o.nextras, jo));
 		/*
 		 * With --no-reload the marker fscert_deploy set before
 		 * writing stays: "fscert reload" (or the next timer run)

@@ -48,13 +48,16 @@ cmd_reload(int argc, char **argv, struct globals *g)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct fscert_extra x[FSCERT_MAX_EXTRAS];
 	struct fscert_target **sel = NULL;
+	struct fscert_fsconf *fc;
 	struct fscert_config cfg;
+	struct fscert_err e;
 	struct tflags f;
 	struct rflags rf;
 	json_t *root = NULL, *arr = NULL, *o = NULL;
-	size_t n = 0, i;
-	int c, sr, vars, rc = 0;
+	size_t n = 0, i, nx;
+	int c, sr, vars, vp, rc = 0;
 
 	flags_init(&f, &rf);
 	while ((c = getopt_long(
@@ -80,8 +83,10 @@ cmd_reload(int argc, char **argv, struct globals *g)
 		fscert_config_free(&cfg);
 		return sr == -2 ? reload_usage(stderr) : 1;
 	}
-	if (g->json &&
-	    ((root = json_object()) == NULL || (arr = json_array()) == NULL))
+	if ((g->json &&
+		((root = json_object()) == NULL ||
+		    (arr = json_array()) == NULL)) ||
+	    (fc = calloc(1, sizeof(*fc))) == NULL)
 		errx(1, "out of memory");
 	for (i = 0; i < n; i++) {
 		if (sel[i]->cert_dir == NULL) {
@@ -94,8 +99,28 @@ cmd_reload(int argc, char **argv, struct globals *g)
 		    (o = json_pack("{s:o}", "target", jstr(sel[i]->name))) ==
 			NULL)
 			errx(1, "out of memory");
+		/*
+		 * Where FreeSWITCH reads, as deploy asks: a directory it does
+		 * not read is an error, and verto's own files (not written by
+		 * a deploy --no-reload) are written from wss.pem first.
+		 */
+		fscert_err_clear(&e);
+		if (consumers_check(
+			g, &cfg, sel[i], &rf, fc, x, &nx, &vp, &e) == -1 ||
+		    verto_files(g, sel[i], x, nx, &e) == -1) {
+			warnx("reload: %s: %s", sel[i]->name, e.msg);
+			rc = 1;
+			if (o != NULL) {
+				json_object_set_new(o, "error", jstr(e.msg));
+				json_object_set_new(o, "consumers",
+				    consumers_json(fc, &cfg, sel[i], &rf));
+				json_array_append_new(arr, o);
+			}
+			continue;
+		}
 		/* NULL: a plain reload installed nothing, rolls nothing back. */
-		rc = worse(rc, run_reload(g, &cfg, sel[i], &rf, vars, NULL, o));
+		rc = worse(rc,
+		    run_reload(g, &cfg, sel[i], &rf, vars, NULL, NULL, 0, o));
 		if (o != NULL)
 			json_array_append_new(arr, o);
 	}
@@ -104,6 +129,7 @@ cmd_reload(int argc, char **argv, struct globals *g)
 		json_object_set_new(root, "exit", json_integer(rc));
 		json_print(root);
 	}
+	free(fc);
 	free(sel);
 	fscert_config_free(&cfg);
 	return rc;

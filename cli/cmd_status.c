@@ -132,6 +132,73 @@ served(struct globals *g, struct fscert_config *cfg, struct fscert_target *t,
 	return rc;
 }
 
+/*
+ * Who in FreeSWITCH reads certificates for t, from where (asked over
+ * the event socket, as served() does); printed, or added to jo.  -1
+ * when one of them does not read from t's cert dir.
+ */
+static int
+readers(struct fscert_config *cfg, struct fscert_target *t,
+    const struct rflags *rf, json_t *jo)
+{
+	struct fscert_extra x[FSCERT_MAX_EXTRAS];
+	struct fscert_reload_opts o;
+	const struct fscert_consumer *c;
+	struct fscert_fsconf *fc;
+	struct fscert_err e;
+	char host[256];
+	size_t i, nx;
+	int vp, peers, rc = 0;
+
+	(void)reload_opts_for(cfg, t, rf, &o, host, sizeof(host));
+	if (rf->esl == NULL && cfg->esl_host == NULL &&
+	    cfg->esl_password == NULL)
+		return 0;
+	if ((fc = calloc(1, sizeof(*fc))) == NULL)
+		err(1, "out of memory");
+	fscert_err_clear(&e);
+	if (fscert_fsconf_fetch(fc, o.esl_host, o.esl_port, o.esl_password,
+		o.esl_timeout_ms, &e) == -1) {
+		if (jo != NULL)
+			json_object_set_new(jo, "consumers_error", jstr(e.msg));
+		else
+			printf("%s: readers   unknown: %s\n", t->name, e.msg);
+		free(fc);
+		return 0;
+	}
+	if (fscert_fsconf_check(fc, t->cert_dir, o.profiles, o.nprofiles,
+		t->name, x, &nx, &vp, &e) == -1)
+		rc = -1;
+	if (jo != NULL) {
+		json_object_set_new(
+		    jo, "consumers", consumers_json(fc, cfg, t, rf));
+		if (rc == -1)
+			json_object_set_new(jo, "consumers_error", jstr(e.msg));
+	}
+	for (i = 0; jo == NULL && i < fc->n; i++) {
+		c = &fc->c[i];
+		if (!fscert_consumer_wanted(c, o.profiles, o.nprofiles))
+			continue;
+		peers = c->verify_policy[0] != '\0' &&
+		    strcmp(c->verify_policy, "none") != 0;
+		if (c->kind == FSCERT_CONSUMER_SOFIA)
+			printf("%s: reader    sofia profile %s: %s (%s): "
+			       "agent.pem, cafile.pem, wss.pem%s%s\n",
+			    t->name, c->name, c->dir, c->source,
+			    peers ? "; verifies peers: " : "",
+			    peers ? c->verify_policy : "");
+		else
+			printf("%s: reader    verto profile %s: cert %s, key "
+			       "%s, chain %s\n",
+			    t->name, c->name, c->cert, c->key,
+			    c->chain[0] ? c->chain : "(none)");
+	}
+	if (jo == NULL && rc == -1)
+		printf("%s: readers   WRONG: %s\n", t->name, e.msg);
+	free(fc);
+	return rc;
+}
+
 int
 cmd_status(int argc, char **argv, struct globals *g)
 {
@@ -221,6 +288,8 @@ cmd_status(int argc, char **argv, struct globals *g)
 			    match);
 			json_object_set_new(
 			    o, "reload_pending", json_boolean(pending));
+			if (readers(&cfg, t, &rf, o) == -1)
+				rc = 1;
 			if (served(g, &cfg, t, &rf, inst, o) == -1)
 				rc = 1;
 			json_array_append_new(arr, o);
@@ -237,6 +306,8 @@ cmd_status(int argc, char **argv, struct globals *g)
 				printf("%s: a reload is pending (deferred or "
 				       "failed): run fscert reload\n",
 				    t->name);
+			if (readers(&cfg, t, &rf, NULL) == -1)
+				rc = 1;
 			if (served(g, &cfg, t, &rf, inst, NULL) == -1)
 				rc = 1;
 		}

@@ -168,9 +168,100 @@ reload_opts_for(struct fscert_config *cfg, struct fscert_target *t,
 }
 
 int
+consumers_check(struct globals *g, struct fscert_config *cfg,
+    struct fscert_target *t, const struct rflags *rf, struct fscert_fsconf *fc,
+    struct fscert_extra *x, size_t *nx, int *verify_peers,
+    struct fscert_err *err)
+{
+	struct fscert_reload_opts o;
+	struct fscert_err fe;
+	char host[256];
+
+	*nx = 0;
+	*verify_peers = 0;
+	if (reload_opts_for(cfg, t, rf, &o, host, sizeof(host)))
+		warn_default_password(g);
+	fscert_err_clear(&fe);
+	if (fscert_fsconf_fetch(fc, o.esl_host, o.esl_port, o.esl_password,
+		o.esl_timeout_ms, &fe) == -1) {
+		/* The reload reports an unreachable FreeSWITCH. */
+		if (g->verbose)
+			warnx("%s: where FreeSWITCH reads certificates is not "
+			      "known: %s",
+			    t->name, fe.msg);
+		memset(fc, 0, sizeof(*fc));
+		return 0;
+	}
+	return fscert_fsconf_check(fc, t->cert_dir, o.profiles, o.nprofiles,
+	    t->name, x, nx, verify_peers, err);
+}
+
+json_t *
+consumers_json(const struct fscert_fsconf *fc, struct fscert_config *cfg,
+    struct fscert_target *t, const struct rflags *rf)
+{
+	struct fscert_reload_opts o;
+	const struct fscert_consumer *c;
+	json_t *a = json_array(), *jc;
+	char host[256];
+	size_t i;
+
+	if (a == NULL)
+		errx(1, "out of memory");
+	(void)reload_opts_for(cfg, t, rf, &o, host, sizeof(host));
+	for (i = 0; i < fc->n; i++) {
+		c = &fc->c[i];
+		if (!fscert_consumer_wanted(c, o.profiles, o.nprofiles))
+			continue;
+		if (c->kind == FSCERT_CONSUMER_SOFIA)
+			jc = json_pack("{s:s, s:o, s:o, s:o, s:o}", "kind",
+			    "sofia", "profile", jstr(c->name), "dir",
+			    jstr(c->dir), "source", jstr(c->source),
+			    "verify_policy",
+			    jstr(c->verify_policy[0] ? c->verify_policy
+						     : "none"));
+		else
+			jc = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
+			    "kind", "verto", "profile", jstr(c->name), "dir",
+			    jstr(c->dir), "source", jstr(c->source), "cert",
+			    jstr(c->cert), "key", jstr(c->key), "chain",
+			    jstr(c->chain));
+		if (jc == NULL)
+			errx(1, "out of memory");
+		json_object_set_new(jc, "reads_cert_dir",
+		    json_boolean(fscert_consumer_reads(c, t->cert_dir)));
+		json_array_append_new(a, jc);
+	}
+	return a;
+}
+
+int
+verto_files(struct globals *g, const struct fscert_target *t,
+    const struct fscert_extra *x, size_t nx, struct fscert_err *err)
+{
+	struct fscert_install_opts io;
+	int changed[FSCERT_MAX_EXTRAS], lock = -1, rc;
+	size_t i;
+
+	if (nx == 0)
+		return 0;
+	if (fscert_target_install_opts(t, &io, err) == -1 ||
+	    fscert_install_lock(t->cert_dir, &lock, err) == -1)
+		return -1;
+	rc = fscert_install_extras_from_dir(&io, x, nx, changed, err);
+	fscert_install_unlock(lock);
+	for (i = 0; rc == 0 && i < nx; i++)
+		if (changed[i] && !g->quiet && !g->json)
+			printf("%s: wrote %s/%s (verto) from wss.pem\n",
+			    t->name, t->cert_dir, x[i].name);
+	return rc;
+}
+
+int
 run_reload(struct globals *g, struct fscert_config *cfg,
     struct fscert_target *t, const struct rflags *rf, int vars_changed,
-    const struct fscert_install_result *inst, json_t *jout)
+    const struct fscert_install_result *inst, const struct fscert_extra *extras,
+    size_t nextras, json_t *jout)
 {
 	struct fscert_rollback_guard guard;
 	struct fscert_install_opts io;
@@ -188,8 +279,12 @@ run_reload(struct globals *g, struct fscert_config *cfg,
 	if (reload_opts_for(cfg, t, rf, &o, host, sizeof(host)))
 		warn_default_password(g);
 	o.vars_changed = vars_changed;
-	memset(&io, 0, sizeof(io));
-	io.cert_dir = t->cert_dir;
+	/* As deploy installs (verto's files after a rollback). */
+	if (fscert_target_install_opts(t, &io, &perr) == -1) {
+		io.uid = (uid_t)-1;
+		io.gid = (gid_t)-1;
+	}
+	fscert_err_clear(&perr);
 	if (inst != NULL) {
 		/* Only what this run installed may be undone. */
 		memset(&guard, 0, sizeof(guard));
@@ -199,6 +294,8 @@ run_reload(struct globals *g, struct fscert_config *cfg,
 		guard.nhosts = t->nhosts;
 		o.rollback = &io;
 		o.guard = &guard;
+		o.extras = extras;
+		o.nextras = nextras;
 	}
 
 	(void)fscert_reload(&o, r, &e); /* r->status says how it went */

@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh BUILD_DIR SECONDS [TARGET...]: fuzz each parser for SECONDS.
 #
-# TARGET is pem, config, vars, esl or jsonstatus (default: all).  Runs
+# TARGET is pem, config, vars, esl, jsonstatus or fsconf (default: all).  Runs
 # BUILD_DIR/fuzz/fuzz_TARGET (a -DFSCERT_FUZZ=ON build, see
 # fuzz/CMakeLists.txt) on a copy of fuzz/corpus/TARGET, so the committed
 # corpus is never modified.  Prints the executed-units count of each.
@@ -17,7 +17,7 @@
 set -u
 
 usage() {
-	echo "usage: fuzz/run.sh BUILD_DIR SECONDS [pem|config|vars|esl|jsonstatus]..." >&2
+	echo "usage: fuzz/run.sh BUILD_DIR SECONDS [pem|config|vars|esl|jsonstatus|fsconf]..." >&2
 	exit 2
 }
 [ $# -ge 2 ] || usage
@@ -25,7 +25,7 @@ build=$1
 secs=$2
 shift 2
 case $secs in ''|*[!0-9]*) usage ;; esac
-targets=${*:-pem config vars esl jsonstatus}
+targets=${*:-pem config vars esl jsonstatus fsconf}
 
 here=$(cd "$(dirname "$0")" && pwd)
 [ -d "$build" ] || usage

@@ -99,6 +99,17 @@ resolve_owner(const struct fscert_target *t, uid_t *uid, gid_t *gid,
 	return 0;
 }
 
+int
+fscert_target_install_opts(const struct fscert_target *t,
+    struct fscert_install_opts *io, struct fscert_err *err)
+{
+	memset(io, 0, sizeof(*io));
+	io->cert_dir = t->cert_dir;
+	io->move_shadowing = t->move_shadowing;
+	io->key_mode = t->group != NULL ? 0640 : 0600;
+	return resolve_owner(t, &io->uid, &io->gid, err);
+}
+
 /*
  * Render the vars fragment of t into text (empty when t writes none).
  * Done before anything is installed: a bad value refuses the deploy.
@@ -163,6 +174,31 @@ out:
 	return rc;
 }
 
+/* The admin's trust anchors in the installed cafile.pem, into b. */
+static int
+keep_anchors(const struct fscert_target *t, const struct fscert_lineage *l,
+    const struct fscert_deploy_opts *o, struct fscert_bundle *b,
+    struct fscert_deploy_result *res, struct fscert_err *err)
+{
+	struct fscert_buf ca = { 0 }, agent = { 0 };
+	int rc = -1;
+
+	if (fscert_install_read_own(t->cert_dir, "cafile.pem", &ca, err) ==
+		-1 ||
+	    (o->verify_peers &&
+		fscert_install_read_own(
+		    t->cert_dir, "agent.pem", &agent, err) == -1) ||
+	    fscert_bundle_keep_anchors(b, l, &ca, &agent, o->verify_peers,
+		&res->anchors_kept, res->anchors, sizeof(res->anchors),
+		err) == -1)
+		goto out;
+	rc = 0;
+out:
+	fscert_buf_free(&ca);
+	fscert_buf_free(&agent);
+	return rc;
+}
+
 /*
  * Will this deploy change anything?  A dry run into res says; if so,
  * set the pending marker (keeping an owed reloadxml) before a byte is
@@ -181,10 +217,14 @@ mark_if_changing(const struct fscert_target *t, const struct fscert_bundle *b,
 	dio.dry_run = 1;
 	dopt.dry_run = 1;
 	if (fscert_install(b, &dio, &res->inst, err) == -1 ||
-	    do_vars(t, vars, &dopt, res, err) == -1)
+	    do_vars(t, vars, &dopt, res, err) == -1 ||
+	    fscert_install_extras(&dio, &b->files[FSCERT_OUT_WSS], o->extras,
+		o->nextras, res->extra_changed, err) == -1)
 		return -1;
 	for (i = 0; i < FSCERT_OUT__MAX; i++)
 		any |= res->inst.changed[i];
+	for (i = 0; i < (int)o->nextras; i++)
+		any |= res->extra_changed[i];
 	for (i = 0; i < FSCERT_SH__MAX; i++)
 		any |= io->move_shadowing && res->inst.shadow[i];
 	if (!any && !res->vars_changed && res->include != FSCERT_INC_ADDED)
@@ -255,22 +295,19 @@ fscert_deploy(const struct fscert_target *t, const struct fscert_config *c,
 		goto out;
 	}
 
-	memset(&io, 0, sizeof(io));
-	io.cert_dir = t->cert_dir;
-	io.dry_run = o->dry_run;
-	io.force = o->force;
-	io.move_shadowing = t->move_shadowing;
-	if (resolve_owner(t, &io.uid, &io.gid, err) == -1 ||
+	if (fscert_target_install_opts(t, &io, err) == -1 ||
 	    render_vars(t, &vars, err) == -1)
 		goto out;
-	io.key_mode = t->group != NULL ? 0640 : 0600;
+	io.dry_run = o->dry_run;
+	io.force = o->force;
 
 	if (!o->dry_run && !o->no_lock &&
 	    fscert_install_lock(t->cert_dir, &lock, err) == -1)
 		goto out;
 	/* An admin's DH PARAMETERS block in agent.pem is carried over. */
 	if (fscert_install_dhparams(t->cert_dir, &dh, err) == -1 ||
-	    fscert_bundle_build(l, dh, &b, err) == -1)
+	    fscert_bundle_build(l, dh, &b, err) == -1 ||
+	    keep_anchors(t, l, o, &b, res, err) == -1)
 		goto out;
 	/* With the marker: one dry pass first; nothing to do ends there. */
 	change = o->mark_pending && !o->dry_run
@@ -279,10 +316,14 @@ fscert_deploy(const struct fscert_target *t, const struct fscert_config *c,
 	if (change == -1 ||
 	    (change == 1 &&
 		(fscert_install(&b, &io, &res->inst, err) == -1 ||
-		    do_vars(t, &vars, o, res, err) == -1)))
+		    do_vars(t, &vars, o, res, err) == -1 ||
+		    fscert_install_extras(&io, &b.files[FSCERT_OUT_WSS],
+			o->extras, o->nextras, res->extra_changed, err) == -1)))
 		goto out;
 	for (i = 0; i < FSCERT_OUT__MAX; i++)
 		res->files_changed |= res->inst.changed[i];
+	for (i = 0; i < (int)o->nextras; i++)
+		res->files_changed |= res->extra_changed[i];
 	/* A shadowing file moved aside changes what WSS serves, too. */
 	for (i = 0; i < FSCERT_SH__MAX; i++)
 		moved |= o->dry_run ? io.move_shadowing && res->inst.shadow[i]

@@ -192,6 +192,77 @@ fscert_jsonstatus_parse(
 	return 0;
 }
 
+/* Trim the spaces around [p, p + n) into out. */
+static void
+field(const char *p, size_t n, char *out, size_t len)
+{
+	while (n > 0 && (*p == ' ' || *p == '\t')) {
+		p++;
+		n--;
+	}
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	(void)snprintf(out, len, "%.*s", (int)n, p);
+}
+
+int
+fscert_verto_status_parse(
+    const char *body, struct fscert_vertostatus *vs, struct fscert_err *err)
+{
+	const char *line, *eol, *f[4], *t;
+	char name[64], type[16], data[128], state[32], url[160];
+	struct fscert_vertobind *b;
+	size_t n;
+	int i, port;
+
+	memset(vs, 0, sizeof(*vs));
+	/* "-ERR verto Command not found!": mod_verto is not loaded. */
+	if (strncmp(body, "-ERR", 4) == 0)
+		return 0;
+	if (strncmp(body, "                     Name\t", 26) != 0)
+		return fscert_err_set(err, FSCERT_EPROTO,
+		    "verto status: not its table: %.60s", body);
+	vs->loaded = 1;
+	for (line = body; *line != '\0'; line = *eol ? eol + 1 : eol) {
+		eol = line + strcspn(line, "\n");
+		/* "%25s\t%s\t  %40s\t%s": name, type, data, state. */
+		f[0] = line;
+		for (i = 1; i < 4; i++) {
+			t = memchr(f[i - 1], '\t', (size_t)(eol - f[i - 1]));
+			if (t == NULL)
+				break;
+			f[i] = t + 1;
+		}
+		if (i < 4) {
+			/* "1 profile , 2 clients" */
+			if ((t = strstr(line, " , ")) != NULL && t < eol)
+				vs->clients = strtol(t + 3, NULL, 10);
+			continue;
+		}
+		field(f[0], (size_t)(f[1] - 1 - f[0]), name, sizeof(name));
+		field(f[1], (size_t)(f[2] - 1 - f[1]), type, sizeof(type));
+		field(f[2], (size_t)(f[3] - 1 - f[2]), data, sizeof(data));
+		field(f[3], (size_t)(eol - f[3]), state, sizeof(state));
+		if (strcmp(type, "profile") != 0 ||
+		    strncmp(data, "wss:", 4) != 0 ||
+		    vs->nbinds >= FSCERT_MAX_ENDPOINTS)
+			continue;
+		b = &vs->binds[vs->nbinds];
+		/* "wss:127.0.0.1:8082", "wss:[::1]:8082": a bind URL's tail. */
+		(void)snprintf(url, sizeof(url), "x@%s", data + 4);
+		bind_url(url, b->host, sizeof(b->host), &port);
+		if (port == 0)
+			continue;
+		b->port = port;
+		n = strlen(name);
+		(void)snprintf(
+		    b->profile, sizeof(b->profile), "%.*s", (int)n, name);
+		b->running = strcmp(state, "RUNNING") == 0;
+		vs->nbinds++;
+	}
+	return 0;
+}
+
 /* The state of FreeSWITCH's profiles, over the connection e. */
 static int
 jsonstatus(
@@ -231,6 +302,9 @@ struct rctx {
 	char prof[FSCERT_MAX_PROFILES_SEEN][64];
 	size_t nprof;
 	int down; /* a profile did not come back after a restart */
+	size_t nverto; /* verto wss endpoints among the endpoints */
+	int verto_owed; /* "reload mod_verto" still to send (1.10) */
+	struct fscert_vertostatus vs;
 };
 
 static void
@@ -299,7 +373,9 @@ discover(struct rctx *c, struct fscert_err *err)
 	const struct fscert_fsprofile *p;
 	struct fscert_fsstatus st;
 	long t0 = conn_now_ms();
-	size_t i;
+	char *body = NULL;
+	size_t i, j;
+	int verto;
 
 	for (i = 0; i < o->nverify && c->nend < FSCERT_MAX_ENDPOINTS; i++) {
 		if (fscert_parse_hostport(o->verify[i], c->host[c->nend],
@@ -307,10 +383,25 @@ discover(struct rctx *c, struct fscert_err *err)
 			return -1;
 		c->nend++;
 	}
+	if (c->e != NULL) {
+		/* mod_verto's secure bindings (none when it is not loaded). */
+		if (fscert_esl_api(c->e, "verto status", &body, err) == -1)
+			return -1;
+		verto = fscert_verto_status_parse(body, &c->vs, err);
+		free(body);
+		if (verto == -1)
+			return -1;
+	}
+	/* --profile names a sofia profile, or a verto one. */
 	for (i = 0; i < o->nprofiles && c->nprof < FSCERT_MAX_PROFILES_SEEN;
-	     i++)
-		(void)snprintf(c->prof[c->nprof++], sizeof(c->prof[0]), "%s",
-		    o->profiles[i]);
+	     i++) {
+		for (verto = 0, j = 0; j < c->vs.nbinds; j++)
+			verto |=
+			    strcmp(c->vs.binds[j].profile, o->profiles[i]) == 0;
+		if (!verto)
+			(void)snprintf(c->prof[c->nprof++], sizeof(c->prof[0]),
+			    "%s", o->profiles[i]);
+	}
 	if (c->e != NULL) {
 		if (jsonstatus(c->e, &st, err) == -1)
 			return -1;
@@ -328,16 +419,25 @@ discover(struct rctx *c, struct fscert_err *err)
 				add_endpoint(c, p->wss_host, p->wss_port);
 			}
 		}
+		for (i = 0; i < c->vs.nbinds; i++) {
+			if (!wanted(o, c->vs.binds[i].profile))
+				continue;
+			c->nverto++;
+			if (o->nverify == 0)
+				add_endpoint(c, c->vs.binds[i].host,
+				    c->vs.binds[i].port);
+		}
 	}
-	if (c->nprof == 0)
+	if (c->nprof == 0 && c->nverto == 0)
 		(void)snprintf(
 		    c->prof[c->nprof++], sizeof(c->prof[0]), "internal");
 	if (c->nend == 0)
 		return fscert_err_set(err, FSCERT_EUSAGE,
 		    "%s: no TLS or WSS binding found: give --verify HOST:PORT",
 		    c->e ? fscert_esl_endpoint(c->e) : "event socket");
-	step(c->r, t0, 1, "discover", "%zu endpoint(s); profile %s%s", c->nend,
-	    c->prof[0], c->nprof > 1 ? " and more" : "");
+	step(c->r, t0, 1, "discover", "%zu endpoint(s); profile %s%s%s",
+	    c->nend, c->nprof ? c->prof[0] : "-",
+	    c->nprof > 1 ? " and more" : "", c->nverto ? "; mod_verto" : "");
 	return 0;
 }
 
@@ -452,6 +552,63 @@ api(struct rctx *c, const char *cmd, char **body, struct fscert_err *err)
 	return rc;
 }
 
+/* Field i of the comma-separated line [p, eol), or NULL. */
+static const char *
+csv_field(const char *p, const char *eol, int i, size_t *len)
+{
+	const char *comma;
+
+	for (; i > 0; i--) {
+		if ((comma = memchr(p, ',', (size_t)(eol - p))) == NULL)
+			return NULL;
+		p = comma + 1;
+	}
+	comma = memchr(p, ',', (size_t)(eol - p));
+	*len = (size_t)((comma != NULL ? comma : eol) - p);
+	return p;
+}
+
+/*
+ * The calls on mod_verto: rows of "show channels" whose name column is
+ * "verto.rtc/...".  -1 with err when the reply is not that table.
+ */
+static long
+verto_calls(struct rctx *c, struct fscert_err *err)
+{
+	const char *line, *eol, *f;
+	char *body = NULL;
+	size_t len;
+	long n = 0;
+	int col = -1, i;
+
+	if (fscert_esl_api(c->e, "show channels", &body, err) == -1)
+		return -1;
+	for (line = body; *line != '\0'; line = *eol ? eol + 1 : eol) {
+		eol = line + strcspn(line, "\n");
+		if (col == -1) {
+			/* The header: uuid,direction,created,...,name,... */
+			for (i = 0; (f = csv_field(line, eol, i, &len)) != NULL;
+			     i++)
+				if (len == 4 && strncmp(f, "name", 4) == 0) {
+					col = i;
+					break;
+				}
+			continue;
+		}
+		if ((f = csv_field(line, eol, col, &len)) != NULL && len > 10 &&
+		    strncmp(f, "verto.rtc/", 10) == 0)
+			n++;
+	}
+	if (col == -1 && strstr(body, " total.") == NULL) {
+		fscert_err_set(err, FSCERT_EPROTO, "%s: show channels: %.80s",
+		    fscert_esl_endpoint(c->e), body);
+		free(body);
+		return -1;
+	}
+	free(body);
+	return n;
+}
+
 /*
  * Wait until the in-use count of every profile to restart is 0, or
  * max_wait: 1 when all are 0, 0 when not (*busy names the first with
@@ -479,10 +636,19 @@ drained(struct rctx *c, const char **busy, struct fscert_err *err)
 				*busy = c->prof[i];
 			inuse += n;
 		}
+		/* "reload mod_verto" drops every verto call too. */
+		if (c->nverto > 0) {
+			if ((n = verto_calls(c, err)) == -1)
+				return -1;
+			if (n > 0 && *busy == NULL)
+				*busy = "mod_verto";
+			inuse += n;
+		}
 		if (inuse == 0 || conn_now_ms() >= deadline) {
 			step(c->r, t0, inuse == 0, "wait for in-use 0",
-			    "%zu profile(s): %ld call(s) in use%s%s", c->nprof,
-			    inuse, *busy ? " on " : "", *busy ? *busy : "");
+			    "%zu profile(s)%s: %ld call(s) in use%s%s",
+			    c->nprof, c->nverto ? " and mod_verto" : "", inuse,
+			    *busy ? " on " : "", *busy ? *busy : "");
 			return inuse == 0;
 		}
 		sleep_ms(c->o->poll_ms);
@@ -581,6 +747,29 @@ start_down(struct rctx *c, struct fscert_err *err)
 	return 0;
 }
 
+/*
+ * "reload mod_verto": synchronous, it answers once the module is loaded
+ * again from the files on disk.
+ */
+static int
+reload_verto(struct rctx *c, struct fscert_err *err)
+{
+	char *body = NULL;
+
+	c->verto_owed = 0;
+	if (api(c, "reload mod_verto", &body, err) == -1)
+		return -1;
+	if (strstr(body, "+OK module loaded") == NULL) {
+		fscert_err_set(err, FSCERT_EPROTO,
+		    "%s: reload mod_verto: %.160s", fscert_esl_endpoint(c->e),
+		    body);
+		free(body);
+		return -1;
+	}
+	free(body);
+	return 0;
+}
+
 /* Restart one profile, waiting out the 10-second uptime guard. */
 static int
 restart(struct rctx *c, const char *prof, struct fscert_err *err)
@@ -595,6 +784,8 @@ restart(struct rctx *c, const char *prof, struct fscert_err *err)
 			return -1;
 		if (strstr(body, "restarting:") != NULL) {
 			free(body);
+			if (c->verto_owed && reload_verto(c, err) == -1)
+				return -1;
 			return running(c, prof, err);
 		}
 		if ((w = strstr(body, "Please wait ")) != NULL) {
@@ -734,20 +925,33 @@ reload_once(struct rctx *c, int force, int vars, struct fscert_err *err)
 			return -1;
 		if (d == 0)
 			return fscert_err_set(err, FSCERT_EDEFERRED,
-			    "%s: profile %s still has calls after %d s; "
+			    "%s: %s%s still has calls after %d s; "
 			    "restart deferred (fscert reload retries, "
 			    "--force restarts now)",
-			    fscert_esl_endpoint(c->e), busy ? busy : c->prof[0],
-			    o->max_wait);
+			    fscert_esl_endpoint(c->e),
+			    busy != NULL && strcmp(busy, "mod_verto") == 0
+				? ""
+				: "profile ",
+			    busy ? busy : c->prof[0], o->max_wait);
 	}
 	/*
 	 * XXX: a call that starts on a later profile while an earlier one
 	 * restarts is hung up; waiting again there would leave the set
 	 * half loaded instead.
 	 */
+	/*
+	 * Before reloadcert, mod_verto loads its certificate only when the
+	 * module loads: "reload mod_verto" (which drops its clients and
+	 * calls, hence the in-use rule above) goes out while the first
+	 * profile restarts, not after it.
+	 */
+	c->verto_owed = c->nverto > 0;
 	for (i = 0; i < c->nprof; i++)
 		if (restart(c, c->prof[i], err) == -1)
 			return -1;
+	/* No sofia profile restarted (only verto served): now. */
+	if (c->verto_owed && reload_verto(c, err) == -1)
+		return -1;
 	return verify(c, err);
 }
 
@@ -799,6 +1003,14 @@ run(struct rctx *c, struct fscert_err *err)
 		    r->rollback_why, sizeof(r->rollback_why), "%s", rerr.msg);
 		return -1;
 	}
+	/* verto's own files follow the set put back. */
+	if (o->nextras > 0) {
+		int changed[FSCERT_MAX_EXTRAS];
+
+		if (fscert_install_extras_from_dir(o->rollback, o->extras,
+			o->nextras, changed, &rerr) == -1)
+			step(r, t0, 0, "rollback verto files", "%s", rerr.msg);
+	}
 	fscert_install_unlock(lock);
 	step(r, t0, 1, "rollback", "previous set restored in %s", o->cert_dir);
 	r->status = FSCERT_RELOAD_ROLLED_BACK;
@@ -816,6 +1028,7 @@ run(struct rctx *c, struct fscert_err *err)
 		 */
 		c->down = 0;
 		if (installed(c, &rerr) == -1 || start_down(c, &rerr) == -1 ||
+		    (c->nverto > 0 && reload_verto(c, &rerr) == -1) ||
 		    verify(c, &rerr) == -1) {
 			step(r, t0, 0, "reload after rollback", "%s", rerr.msg);
 			r->rollback_unloaded = 1;

@@ -309,6 +309,12 @@ log_new() {
 	tail -n +$((LOGMARK + 1)) "$STATE/log" 2>/dev/null
 }
 
+# discovery_out: the api commands on stdin without those that only ask
+# (where FreeSWITCH reads, what it serves), leaving what it was made to do.
+discovery_out() {
+	grep -v -e jsonstatus -e 'verto status' -e global_getvar -e xml_locate
+}
+
 # want_log_nothing: no command reached fsmock since the mark.
 want_log_nothing() {
 	_n=$(log_new)
@@ -391,14 +397,16 @@ $(out st0)"
 	go r1 rel --
 	want_rc 0
 	want_served B "$TLS" "$WSS"
-	# reloadxml goes over a connection of its own (its longer timeout):
-	# the api commands in order, each connection authenticated, closed.
+	# Where FreeSWITCH reads is asked over a connection of its own, and
+	# so is reloadxml (its longer timeout): the api commands in order,
+	# each connection authenticated, closed.
 	_l=$(log_new | grep '^api ' | tr '\n' '|')
-	[ "$_l" = "api sofia jsonstatus|api reloadxml|api reloadcert|" ] ||
-	    bad "fsmock log: $_l, want jsonstatus, reloadxml, reloadcert"
-	[ "$(log_new | grep -c '^auth \*\*\*$')" -eq 2 ] &&
-	    [ "$(log_new | grep -c '^exit$')" -eq 2 ] ||
-	    bad "fsmock log: want 2 auth and 2 exit: $(log_new | tr '\n' '|')"
+	_x='api xml_locate configuration configuration name'
+	[ "$_l" = "api global_getvar certs_dir|$_x sofia.conf|$_x verto.conf|api verto status|api sofia jsonstatus|api reloadxml|api reloadcert|" ] ||
+	    bad "fsmock log: $_l, want where it reads, then jsonstatus, reloadxml, reloadcert"
+	[ "$(log_new | grep -c '^auth \*\*\*$')" -eq 3 ] &&
+	    [ "$(log_new | grep -c '^exit$')" -eq 3 ] ||
+	    bad "fsmock log: want 3 auth and 3 exit: $(log_new | tr '\n' '|')"
 	grep -q "127.0.0.1:$TLS serves $(p16 "$FP_B").*(reloadcert)" \
 	    "$W/r1.out" || bad "stdout does not name 127.0.0.1:$TLS:
 $(out r1)"
@@ -503,9 +511,10 @@ EOF
 	go cf fsc -c "$CF" deploy --target t11
 	want_rc 0
 	_l=$(log_new | grep '^api ' | tr '\n' '|')
+	_x='api xml_locate configuration configuration name'
 	case $_l in
-	"api sofia jsonstatus|api reloadxml|api reloadcert|") ;;
-	*) bad "fsmock log: $_l, want reloadxml before reloadcert" ;;
+	"api global_getvar certs_dir|$_x sofia.conf|$_x verto.conf|api verto status|api sofia jsonstatus|api reloadxml|api reloadcert|") ;;
+	*) bad "fsmock log: $_l, want where it reads asked first, then reloadxml before reloadcert" ;;
 	esac
 	grep -q 'sip_tls_ciphers=ECDHE-RSA-AES128' "$CONF/vars_fscert.xml" ||
 	    bad "vars fragment without the ciphers"
@@ -693,7 +702,7 @@ s10() {
 	go d1 dep "$LIVE_B" --
 	want_rc 0
 	want_served B "$TLS" "$WSS"
-	_l=$(log_new | grep '^api ' | grep -v jsonstatus | tr '\n' '|')
+	_l=$(log_new | grep '^api ' | discovery_out | tr '\n' '|')
 	[ "$_l" = "api reloadxml|api reloadcert|api sofia profile internal restart|" ] ||
 	    bad "fsmock log (jsonstatus left out): $_l"
 	grep -q "(restart)" "$W/d1.out" || bad "stdout lacks '(restart)':
@@ -823,7 +832,7 @@ EOF
 	go cf fsc -c "$CF" deploy --target t10
 	want_rc 0
 	want_served C "$TLS" "$WSS"
-	_l=$(log_new | grep '^api ' | grep -v jsonstatus | tr '\n' '|')
+	_l=$(log_new | grep '^api ' | discovery_out | tr '\n' '|')
 	case $_l in
 	"api reloadxml|api reloadcert|"*"api sofia profile internal restart|") ;;
 	*) bad "fsmock log (jsonstatus left out): $_l" ;;
@@ -1093,10 +1102,246 @@ $(out x2)"
 	stop_mock
 }
 
+# ------------------------- where FreeSWITCH reads: certs_dir, mod_verto
+
+# The vanilla internal.xml: no tls-cert-dir, so the profile reads
+# FreeSWITCH's certs_dir, not the directory fscert was told.
+sreaders() {
+	section readers
+	FSDIR=$T/readers/fs-certs
+	mkdir -p "$FSDIR" || die "mkdir $FSDIR"
+	# What FreeSWITCH reads holds A too (no RSA-4096 autogen at start).
+	"$FSCERT" -c "$T/empty.conf" -q deploy --no-reload --lineage "$LIVE_A" \
+	    --cert-dir "$FSDIR" --ca-file "$ROOT" --host "$HOST" \
+	    >"$T/readers.pre" 2>&1 || die "readers: cannot install A: $(cat "$T/readers.pre")"
+	start_mock 1.11 --no-tls-cert-dir --certs-dir "$FSDIR"
+
+	case_begin "vanilla-like tree (no tls-cert-dir): a deploy elsewhere is refused, naming both dirs and the fix; nothing written or reloaded"
+	log_mark
+	go v1 dep "$LIVE_B" --
+	want_rc 1
+	want_err "profile internal reads $FSDIR (FreeSWITCH's certs_dir: it sets no tls-cert-dir)" \
+	    "not $CERTS where target" "set cert_dir = $FSDIR" \
+	    "<param name=\"tls-cert-dir\" value=\"$CERTS\"/>"
+	want_dir A
+	# As start_mock's --no-reload left it: owed, not loaded.
+	want_pending yes
+	log_new | grep -q -e '^api reload' && bad "FreeSWITCH was reloaded: $(log_new | tr '\n' ' ')"
+	log_new | grep -q '^api xml_locate configuration configuration name sofia.conf$' ||
+	    bad "sofia.conf not asked for"
+	go v1j dep "$LIVE_B" --json --
+	want_rc 1
+	FSD=$FSDIR python3 "$T/jcheck.py" "$W/v1j.out" >"$W/jc.out" 2>&1 <<'EOF' ||
+t = j['targets'][0]
+if t['status'] != 'refused': fail('status %r' % t['status'])
+c = [c for c in t['consumers'] if c['kind'] == 'sofia']
+if len(c) != 1: fail('consumers %r' % t['consumers'])
+c = c[0]
+if c['profile'] != 'internal' or c['dir'] != os.environ['FSD'] or \
+   c['source'] != 'certs_dir' or c['reads_cert_dir'] is not False:
+    fail('consumer %r' % c)
+if 'tls-cert-dir' not in t['error']: fail('error %r' % t['error'])
+EOF
+	    bad "json: $(cat "$W/jc.out")"
+	case_end
+
+	case_begin "vanilla-like tree: fscert reload of a directory FreeSWITCH does not read says so, reloads nothing"
+	go v1n dep "$LIVE_B" -- --no-reload
+	want_rc 0
+	log_mark
+	go v1r rel --
+	want_rc 1
+	want_err "reload: " "profile internal reads $FSDIR" "set cert_dir = $FSDIR"
+	log_new | grep -q -e '^api reload' && bad "FreeSWITCH was reloaded: $(log_new | tr '\n' ' ')"
+	want_served A "$TLS" "$WSS"
+	case_end
+
+	case_begin "vanilla-like tree: deployed into certs_dir, served, status names the reader"
+	_saved=$CERTS
+	CERTS=$FSDIR
+	go v2 dep "$LIVE_B" --
+	want_rc 0
+	want_served B "$TLS" "$WSS"
+	go v2s fscpw -c "$T/empty.conf" status --lineage "$LIVE_B" \
+	    --cert-dir "$CERTS" --ca-file "$ROOT" --host "$HOST" \
+	    --esl "127.0.0.1:$ESL"
+	grep -qF "reader    sofia profile internal: $FSDIR (certs_dir): agent.pem, cafile.pem, wss.pem" "$W/v2s.out" ||
+	    bad "status names no reader:
+$(out v2s)"
+	go v2w fscpw -c "$T/empty.conf" status --lineage "$LIVE_B" \
+	    --cert-dir "$_saved" --ca-file "$ROOT" --host "$HOST" \
+	    --esl "127.0.0.1:$ESL"
+	want_rc 1
+	grep -qF "readers   WRONG: profile internal reads $FSDIR" "$W/v2w.out" ||
+	    bad "status of the wrong dir says nothing:
+$(out v2w)"
+	CERTS=$_saved
+	case_end
+	stop_mock
+}
+
+# mod_verto, vanilla: secure-combined = secure-chain = certs_dir/wss.pem.
+sverto() {
+	section verto
+	MOCK_VERTO=1 start_mock 1.11
+
+	case_begin "verto (secure-combined = wss.pem): its secure port is found by 'verto status', verified, serves the new leaf"
+	log_mark
+	go vc dep "$LIVE_B" --json --
+	want_rc 0
+	want_served B "$TLS" "$WSS" "$VERTO"
+	log_new | grep -q '^api verto status$' || bad "verto status not asked"
+	VP=$VERTO CD=$CERTS python3 "$T/jcheck.py" "$W/vc.out" >"$W/jc.out" 2>&1 <<'EOF' ||
+t = j['targets'][0]
+e = os.environ
+eps = [s['endpoint'] for s in t['reload']['served'] if s['ok']]
+if '127.0.0.1:' + e['VP'] not in eps: fail('verto port not verified: %r' % eps)
+v = [c for c in t['consumers'] if c['kind'] == 'verto']
+if len(v) != 1 or v[0]['profile'] != 'default-v4' or \
+   v[0]['cert'] != e['CD'] + '/wss.pem' or v[0]['reads_cert_dir'] is not True:
+    fail('verto consumer %r' % t['consumers'])
+if t['files_written'] != ['agent.pem', 'wss.pem']:
+    fail('files_written %r' % t['files_written'])
+EOF
+	    bad "json: $(cat "$W/jc.out")"
+	case_end
+	stop_mock
+}
+
+# mod_verto with files of its own: secure-cert, secure-key, secure-chain.
+svertof() {
+	section verto-files
+	MOCK_VERTO=1 start_mock 1.11 --verto-cert "$W/certs/verto.crt" \
+	    --verto-key "$W/certs/verto.key" \
+	    --verto-chain "$W/certs/verto-chain.pem"
+
+	case_begin "verto with its own secure-cert/key/chain: each written in the layout verto loads, the key 0600, served"
+	go vf dep "$LIVE_B" --
+	want_rc 0
+	grep -q "verto.crt (verto), verto.key (verto), verto-chain.pem (verto)" "$W/vf.out" ||
+	    bad "the verto files are not reported:
+$(out vf)"
+	want_served B "$TLS" "$WSS" "$VERTO"
+	[ "$(fp "$CERTS/verto.crt")" = "$FP_B" ] || bad "verto.crt is not B"
+	[ "$(grep -c 'BEGIN CERTIFICATE' "$CERTS/verto.crt")" -eq 2 ] ||
+	    bad "verto.crt does not hold leaf + intermediate"
+	grep -q 'PRIVATE KEY' "$CERTS/verto.crt" && bad "a key in verto.crt"
+	grep -q 'CERTIFICATE' "$CERTS/verto.key" && bad "a certificate in verto.key"
+	grep -q 'PRIVATE KEY' "$CERTS/verto.key" || bad "no key in verto.key"
+	[ "$(stat -c %a "$CERTS/verto.key")" = 600 ] ||
+	    bad "verto.key mode $(stat -c %a "$CERTS/verto.key")"
+	[ "$(fp "$CERTS/verto-chain.pem")" = "$FP_B" ] ||
+	    bad "verto-chain.pem does not start with B's leaf"
+	case_end
+
+	case_begin "verto's own files follow the next deploy"
+	go vf2 dep "$LIVE_C" --
+	want_rc 0
+	want_served C "$TLS" "$WSS" "$VERTO"
+	case_end
+
+	case_begin "deploy --no-reload leaves verto's own files; fscert reload writes them from wss.pem, then reloads"
+	go vf3 dep "$LIVE_A" -- --no-reload
+	want_rc 0
+	[ "$(fp "$CERTS/verto.crt")" = "$FP_C" ] || bad "--no-reload wrote verto.crt"
+	go vf4 rel --
+	want_rc 0
+	grep -qF "wrote $CERTS/verto.crt (verto) from wss.pem" "$W/vf4.out" ||
+	    bad "reload does not say it wrote verto.crt:
+$(out vf4)"
+	[ "$(stat -c %a "$CERTS/verto.key")" = 600 ] ||
+	    bad "verto.key mode $(stat -c %a "$CERTS/verto.key")"
+	want_served A "$TLS" "$WSS" "$VERTO"
+	case_end
+	stop_mock
+}
+
+# tls-verify-policy: cafile.pem is also the peers' trust store.
+strust() {
+	section trust
+	start_mock 1.11 --verify-policy all
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$W/peer.key" -out "$W/peer.pem" -days 30 \
+	    -subj "/O=Trunk/CN=Peer Trunk Root" 2>/dev/null ||
+	    die "$S: cannot make the peer root"
+	FP_PEER=$(fp "$W/peer.pem")
+	# The admin's anchor, beside the intermediate fscert wrote.
+	cat "$W/peer.pem" >>"$CERTS/cafile.pem"
+
+	case_begin "tls-verify-policy all: the admin's trust anchor in cafile.pem survives two deploys"
+	go t1 dep "$LIVE_B" --
+	want_rc 0
+	grep -q "kept 1 trust anchor(s) of cafile.pem.*CN=Peer Trunk Root" "$W/t1.out" ||
+	    bad "not reported as kept:
+$(out t1)"
+	want_served B "$TLS" "$WSS"
+	want_dir B
+	go t2 dep "$LIVE_C" --json --
+	want_rc 0
+	want_served C "$TLS" "$WSS"
+	want_dir C
+	python3 "$T/jcheck.py" "$W/t2.out" >"$W/jc.out" 2>&1 <<'EOF' ||
+k = j['targets'][0]['trust_anchors_kept']
+if len(k) != 1 or 'CN=Peer Trunk Root' not in k[0]: fail('kept %r' % k)
+EOF
+	    bad "json: $(cat "$W/jc.out")"
+	# cafile.pem: the intermediate, then the anchor; nothing more.
+	rm -f "$W"/ca.*.pem
+	awk -v d="$W" '/BEGIN CERT/{n++} n{print > (d "/ca." n ".pem")}' "$CERTS/cafile.pem"
+	_fps=$(for f in "$W"/ca.*.pem; do fp "$f"; done | tr '\n' ' ')
+	[ "$_fps" = "$(fp "$P/int.pem") $FP_PEER " ] ||
+	    bad "cafile.pem holds $_fps, want the intermediate then the peer root"
+	grep -q '^# fscert: the certificates below are trust anchors' "$CERTS/cafile.pem" ||
+	    bad "no marker line in cafile.pem"
+	case_end
+	stop_mock
+}
+
+# 1.10: no reloadcert; verto loads its certificate only with the module.
+sverto10() {
+	section verto-1.10
+	MOCK_VERTO=1 start_mock 1.10
+
+	case_begin "1.10, a verto call up: deferred (exit 75), nothing restarted, mod_verto not reloaded"
+	echo 1 >"$STATE/verto_calls"
+	log_mark
+	go d1 dep "$LIVE_B" -- --max-wait 0
+	want_rc 75
+	want_err "mod_verto still has calls"
+	log_new | grep -q -e 'restart$' -e '^api reload mod_verto$' &&
+	    bad "restarted or reloaded: $(log_new | tr '\n' ' ')"
+	want_pending yes
+	want_served A "$TLS" "$WSS" "$VERTO"
+	case_end
+
+	case_begin "1.10, --force: 'reload mod_verto' drops the verto call, its port serves the new leaf"
+	log_mark
+	go d2 rel -- --force
+	want_rc 0
+	log_new | grep -q '^api reload mod_verto$' || bad "no reload mod_verto"
+	want_served B "$TLS" "$WSS" "$VERTO"
+	[ "$(cat "$STATE/verto_calls")" = 0 ] || bad "the verto call is still up"
+	want_pending no
+	case_end
+
+	case_begin "1.10, no call up: profile restart, then reload mod_verto, without --force"
+	log_mark
+	go d3 dep "$LIVE_C" --
+	want_rc 0
+	_l=$(log_new | grep '^api ' | discovery_out | tr '\n' '|')
+	case $_l in
+	*"api sofia profile internal restart|"*"api reload mod_verto|") ;;
+	*) bad "fsmock log: $_l, want the restart then reload mod_verto" ;;
+	esac
+	want_served C "$TLS" "$WSS" "$VERTO"
+	case_end
+	stop_mock
+}
+
 # ---------------------------------------------------------------- main
 
 T0=$(date +%s)
-SECTIONS="s11 s11f s10 s10g s10rb s10never s11rb s10rbc s11x"
+SECTIONS="s11 s11f s10 s10g s10rb s10never s11rb s10rbc s11x sreaders sverto svertof strust sverto10"
 for s in $SECTIONS; do
 	( $s ) >"$T/$s.result" 2>&1 &
 	echo $! >"$T/$s.pid"

@@ -1,7 +1,7 @@
 /*
  * test_fsconf.c: lib/fsconf.c (who reads certificates from where, out of
- * FreeSWITCH's preprocessed configuration), and the verto files fscert
- * writes (fscert_install_extras).
+ * FreeSWITCH's preprocessed configuration), the verto status parser, and
+ * the verto files fscert writes (fscert_install_extras).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +18,7 @@
 
 #include "fscert/fsconf.h"
 #include "fscert/install.h"
+#include "fscert/reload.h"
 
 /*
  * sofia.conf as "xml_locate" returns it (1.11.2-07, abridged: the blank
@@ -294,6 +295,45 @@ not_the_configuration(void **state)
 	assert_int_equal(fc.have_sofia, 0);
 }
 
+/* 1.11.2-06: one wss binding, one client; 1.10.12-09: not loaded. */
+static void
+verto_status(void **state)
+{
+	static const char body[] =
+	    "                     Name\t   Type\t                          "
+	    "            Data\tState\n"
+	    "=============================================================="
+	    "===================================\n"
+	    "               default-v4\tprofile\t                        "
+	    "ws:127.0.0.1:28081\tRUNNING\n"
+	    "               default-v4\tprofile\t                       "
+	    "wss:127.0.0.1:28082\tRUNNING\n"
+	    "            default-v4::@\tclient\t                           "
+	    "127.0.0.1:56596\tCONN_NO_REG (WSS)\n"
+	    "=============================================================="
+	    "===================================\n"
+	    "1 profile , 1 client\n";
+	struct fscert_vertostatus vs;
+	struct fscert_err e;
+
+	(void)state;
+	fscert_err_clear(&e);
+	assert_int_equal(fscert_verto_status_parse(body, &vs, &e), 0);
+	assert_int_equal(vs.loaded, 1);
+	assert_int_equal(vs.nbinds, 1);
+	assert_string_equal(vs.binds[0].profile, "default-v4");
+	assert_string_equal(vs.binds[0].host, "127.0.0.1");
+	assert_int_equal(vs.binds[0].port, 28082);
+	assert_int_equal(vs.binds[0].running, 1);
+	assert_int_equal(vs.clients, 1);
+
+	assert_int_equal(fscert_verto_status_parse(
+			     "-ERR verto Command not found!\n", &vs, &e),
+	    0);
+	assert_int_equal(vs.loaded, 0);
+	assert_int_equal(fscert_verto_status_parse("+OK what\n", &vs, &e), -1);
+}
+
 #define CERT(n) "-----BEGIN CERTIFICATE-----\n" n "\n-----END CERTIFICATE-----\n"
 #define KEY "-----BEGIN PRIVATE KEY-----\nk\n-----END PRIVATE KEY-----\n"
 
@@ -399,6 +439,7 @@ main(void)
 		cmocka_unit_test(verto_files_of_its_own),
 		cmocka_unit_test(verto_refusals),
 		cmocka_unit_test(not_the_configuration),
+		cmocka_unit_test(verto_status),
 		cmocka_unit_test(extras_written),
 	};
 

@@ -604,6 +604,11 @@ fake_main(void *arg)
 			if (send_api(fd,
 				"-ERR reloadcert Command not found!\n") == -1)
 				goto out;
+		} else if (strcmp(cmd, "api verto status") == 0) {
+			/* 1.10.12-09: mod_verto not loaded */
+			if (send_api(fd, "-ERR verto Command not found!\n") ==
+			    -1)
+				goto out;
 		} else if (strncmp(cmd, "api sofia profile ", 18) == 0) {
 			char body[128];
 
@@ -750,8 +755,8 @@ inuse_checked_on_every_profile_before_any_restart(void **state)
 	if (strstr(f.log, "restart") != NULL)
 		fail_msg("a profile was restarted: %s", f.log);
 	assert_string_equal(f.log,
-	    "auth|api sofia jsonstatus|api reloadcert|api sofia jsonstatus|"
-	    "exit|");
+	    "auth|api verto status|api sofia jsonstatus|api reloadcert|"
+	    "api sofia jsonstatus|exit|");
 	free(r);
 	rmcerts(dir);
 }

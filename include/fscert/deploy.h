@@ -7,6 +7,7 @@
 
 #include "fscert/config.h"
 #include "fscert/err.h"
+#include "fscert/fsconf.h"
 #include "fscert/install.h"
 #include "fscert/validate.h"
 #include "fscert/vars.h"
@@ -35,6 +36,11 @@ struct fscert_deploy_opts {
 	 * owed; the caller clears it once FreeSWITCH serves the new set.
 	 */
 	int mark_pending;
+	/* Files verto reads besides wss.pem (fscert_fsconf_check). */
+	const struct fscert_extra *extras;
+	size_t nextras;
+	/* A profile reading this cafile.pem verifies its peers. */
+	int verify_peers;
 };
 
 struct fscert_deploy_result {
@@ -47,6 +53,9 @@ struct fscert_deploy_result {
 	int include_checked; /* 0: no conf_dir / vars = no */
 	int vars_xml_missing; /* conf_dir has no vars.xml */
 	char leaf_sha256[65]; /* of the leaf installed */
+	int extra_changed[FSCERT_MAX_EXTRAS]; /* o->extras (would be) written */
+	int anchors_kept; /* trust anchors kept in cafile.pem */
+	char anchors[512]; /* their subjects, "; " between them */
 };
 
 /* The name of status ("current", "deployed", "refused", "failed"). */
@@ -64,6 +73,14 @@ int fscert_deploy(const struct fscert_target *t, const struct fscert_config *c,
     struct fscert_err *err);
 
 void fscert_deploy_result_free(struct fscert_deploy_result *res);
+
+/*
+ * How fscert installs into t's cert dir (owner, group, key mode, moving
+ * shadowing files), into io.  Returns 0, or -1 with err for an owner or
+ * group that does not exist.
+ */
+int fscert_target_install_opts(const struct fscert_target *t,
+    struct fscert_install_opts *io, struct fscert_err *err);
 
 /*
  * Does target t take its certificate from the certbot lineage dir

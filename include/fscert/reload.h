@@ -32,6 +32,7 @@
 
 #include "fscert/config.h"
 #include "fscert/err.h"
+#include "fscert/fsconf.h"
 #include "fscert/install.h"
 #include "fscert/probe.h"
 
@@ -60,6 +61,30 @@ struct fscert_fsstatus {
 	struct fscert_fsprofile profiles[FSCERT_MAX_PROFILES_SEEN];
 	size_t nprofiles;
 };
+
+/* What "verto status" says of one secure (wss) binding. */
+struct fscert_vertobind {
+	char profile[64];
+	char host[64];
+	int port;
+	int running;
+};
+
+struct fscert_vertostatus {
+	int loaded; /* mod_verto answered */
+	struct fscert_vertobind binds[FSCERT_MAX_ENDPOINTS];
+	size_t nbinds;
+	long clients; /* "N clients" */
+};
+
+/*
+ * Parse the body of "api verto status" (mod_verto.c cmd_status): the
+ * wss rows and the client count.  "-ERR verto Command not found!"
+ * (mod_verto not loaded), or any -ERR, gives loaded = 0.  Returns 0, or -1 with err
+ * for text that is neither.
+ */
+int fscert_verto_status_parse(
+    const char *body, struct fscert_vertostatus *vs, struct fscert_err *err);
 
 /*
  * Parse the body of "api sofia jsonstatus" (aliases skipped).  Returns
@@ -92,6 +117,9 @@ struct fscert_reload_opts {
 	const struct fscert_install_opts *rollback; /* NULL: none */
 	/* What this run installed; NULL: never roll back (fscert reload). */
 	const struct fscert_rollback_guard *guard;
+	/* verto's files besides wss.pem, rewritten after a rollback */
+	const struct fscert_extra *extras;
+	size_t nextras;
 };
 
 enum fscert_reload_status {
