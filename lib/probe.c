@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,8 +62,42 @@ is_ip(const char *h)
 	return inet_pton(AF_INET, h, b) == 1 || inet_pton(AF_INET6, h, b) == 1;
 }
 
+static int probe(const char *host, int port, const char *sni, int timeout_ms,
+    struct fscert_probe *p, struct fscert_err *err);
+
+/*
+ * OpenSSL writes to the socket with write(): a peer that resets the
+ * connection mid-handshake (mod_verto whose SSL is not ready, a server
+ * that cannot sign) makes that raise SIGPIPE, which would kill the
+ * caller.  A library must not change the signal's disposition, so the
+ * handshake runs with SIGPIPE blocked in this thread, and one it raised
+ * (not one already pending) is taken off before unblocking.
+ */
 int
 fscert_probe_tls(const char *host, int port, const char *sni, int timeout_ms,
+    struct fscert_probe *p, struct fscert_err *err)
+{
+	static const struct timespec now = { 0, 0 };
+	sigset_t pipe, old, pending;
+	int rc, was_pending;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	sigemptyset(&pending);
+	(void)sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE) == 1;
+	(void)pthread_sigmask(SIG_BLOCK, &pipe, &old);
+	rc = probe(host, port, sni, timeout_ms, p, err);
+	if (!was_pending && sigismember(&old, SIGPIPE) != 1) {
+		while (sigtimedwait(&pipe, NULL, &now) == SIGPIPE)
+			;
+	}
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+static int
+probe(const char *host, int port, const char *sni, int timeout_ms,
     struct fscert_probe *p, struct fscert_err *err)
 {
 	STACK_OF(X509) * chain;

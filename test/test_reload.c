@@ -19,10 +19,14 @@
 #include <sys/socket.h>
 
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -761,6 +765,129 @@ inuse_checked_on_every_profile_before_any_restart(void **state)
 	rmcerts(dir);
 }
 
+/*
+ * A TLS peer that resets the connection (SO_LINGER 0) as soon as the
+ * handshake is done, right after it sent its flight, or at once, in
+ * turn: the client then writes (close_notify, its Finished, its
+ * ClientHello) into a reset connection.
+ */
+struct rude {
+	int lfd, port;
+	SSL_CTX *ctx;
+	volatile int stop;
+	int n; /* connections served */
+	pthread_t t;
+};
+
+static void *
+rude_main(void *arg)
+{
+	struct rude *r = arg;
+	struct linger lg = { 1, 0 };
+	struct pollfd pfd;
+	sigset_t pipe;
+	SSL *ssl;
+	int fd, rc;
+
+	/* This side writes to clients gone, too: its SIGPIPE stays here. */
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	(void)pthread_sigmask(SIG_BLOCK, &pipe, NULL);
+	while (!r->stop) {
+		if ((fd = accept(r->lfd, NULL, NULL)) == -1)
+			continue;
+		(void)fcntl(fd, F_SETFL, O_NONBLOCK);
+		ssl = SSL_new(r->ctx);
+		(void)SSL_set_fd(ssl, fd);
+		/* Every third connection: reset at once, like a verto port
+		 * whose SSL is not ready. */
+		for (; r->n % 3 != 2;) {
+			rc = SSL_accept(ssl);
+			/* Or gone once the server's flight is out. */
+			if (rc == 1 ||
+			    SSL_get_error(ssl, rc) != SSL_ERROR_WANT_READ ||
+			    (r->n % 3 == 1 &&
+				BIO_number_written(SSL_get_wbio(ssl)) > 0))
+				break;
+			pfd.fd = fd;
+			pfd.events = POLLIN;
+			if (poll(&pfd, 1, 2000) <= 0)
+				break;
+		}
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		SSL_free(ssl);
+		(void)close(fd);
+		r->n++;
+	}
+	return NULL;
+}
+
+/*
+ * A TLS peer that hangs up at any point of the handshake: the probe
+ * returns (a failed or a finished handshake), never SIGPIPE killing the
+ * caller, whose disposition of SIGPIPE (the default here) and signal
+ * mask are left as they were.
+ */
+static void
+probe_peer_resets_no_sigpipe(void **state)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	struct fscert_probe p;
+	struct fscert_err e;
+	struct rude r;
+	sigset_t before, after;
+	char dir[] = "/tmp/fscert-rude.XXXXXX", path[512];
+	int i, wake;
+
+	(void)state;
+	mkcerts(dir);
+	memset(&r, 0, sizeof(r));
+	(void)snprintf(path, sizeof(path), "%s/agent.pem", dir);
+	assert_non_null(r.ctx = SSL_CTX_new(TLS_server_method()));
+	/*
+	 * TLS 1.2: the client's SSL_connect returns once it read the
+	 * server's Finished, which the reset follows at once; its
+	 * close_notify then goes into the reset connection.
+	 */
+	assert_int_equal(SSL_CTX_set_max_proto_version(r.ctx, TLS1_2_VERSION),
+	    1);
+	assert_int_equal(
+	    SSL_CTX_use_certificate_file(r.ctx, path, SSL_FILETYPE_PEM), 1);
+	assert_int_equal(
+	    SSL_CTX_use_PrivateKey_file(r.ctx, path, SSL_FILETYPE_PEM), 1);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_not_equal(r.lfd = socket(AF_INET, SOCK_STREAM, 0), -1);
+	assert_int_equal(bind(r.lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(r.lfd, 64), 0);
+	assert_int_equal(getsockname(r.lfd, (struct sockaddr *)&sin, &sl), 0);
+	r.port = ntohs(sin.sin_port);
+	assert_int_equal(pthread_create(&r.t, NULL, rude_main, &r), 0);
+	assert_int_equal(pthread_sigmask(SIG_SETMASK, NULL, &before), 0);
+	for (i = 0; i < 150; i++) {
+		fscert_err_clear(&e);
+		assert_int_equal(
+		    fscert_probe_tls("127.0.0.1", r.port, NULL, 2000, &p, &e),
+		    0);
+		if (!p.ok)
+			assert_true(p.error[0] != '\0');
+	}
+	assert_int_equal(pthread_sigmask(SIG_SETMASK, NULL, &after), 0);
+	assert_int_equal(sigismember(&after, SIGPIPE),
+	    sigismember(&before, SIGPIPE));
+	r.stop = 1;
+	/* Wake the accept loop once more so that it sees stop. */
+	wake = socket(AF_INET, SOCK_STREAM, 0);
+	(void)connect(wake, (struct sockaddr *)&sin, sizeof(sin));
+	(void)pthread_join(r.t, NULL);
+	(void)close(wake);
+	(void)close(r.lfd);
+	SSL_CTX_free(r.ctx);
+	rmcerts(dir);
+}
+
 int
 main(void)
 {
@@ -778,6 +905,7 @@ main(void)
 		cmocka_unit_test(hostport_ok),
 		cmocka_unit_test(hostport_bad),
 		cmocka_unit_test(hostport_host_too_long),
+		cmocka_unit_test(probe_peer_resets_no_sigpipe),
 		cmocka_unit_test(
 		    inuse_checked_on_every_profile_before_any_restart),
 	};
