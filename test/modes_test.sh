@@ -157,7 +157,14 @@ control() {
 	head -c 1000 "$D/agent.pem" >"$D/.agent.pem.0123456789ab.tmp"
 	chmod 600 "$D/.agent.pem.0123456789ab.tmp"
 	mv "$D/.agent.pem.0123456789ab.tmp" "$D/agent.pem"
-	sleep 0.05
+	# Until the watcher has seen the rename (a fixed 50 ms was not
+	# always enough on a loaded machine), at most 5 s.
+	i=0
+	while ! grep -q "violation: $D/agent.pem: 1000 bytes" "$T/watch.out" &&
+	    [ "$i" -lt 500 ]; do
+		i=$((i + 1))
+		sleep 0.01
+	done
 	kill -TERM "$wpid"
 	wait "$wpid"
 	wrc=$?
