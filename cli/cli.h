@@ -122,17 +122,20 @@ int run_reload(struct globals *g, struct fscert_config *cfg,
     size_t nextras, struct json_t *jout);
 
 /*
- * Before a deploy of t writes anything: ask the running FreeSWITCH who
- * reads certificates from where (fscert_fsconf_fetch), and check that
- * every consumer t serves reads from t's cert dir.  Returns 0 (with the
- * verto files to write in x/nx, and fc filled; fc->n 0 when FreeSWITCH
- * could not be asked: the reload's handshakes still prove it), or -1
- * with err when refused.
+ * Before a deploy of t writes anything: who reads certificates from
+ * where.  ask: the running FreeSWITCH (fscert_fsconf_fetch) first; when
+ * it was not asked or did not answer, the configuration tree on disk
+ * (t's conf_dir, fscert_fsconf_from_tree).  Then check that every
+ * consumer t serves reads from t's cert dir.  Returns 0 with the verto
+ * files to write in x/nx, verify_peers, and fc filled (fc->n 0 when
+ * nothing is known); -1 with err when FreeSWITCH's answer refuses it.
+ * What the tree on disk would refuse is only a warning, in warn
+ * ("" when none).
  */
 int consumers_check(struct globals *g, struct fscert_config *cfg,
-    struct fscert_target *t, const struct rflags *rf, struct fscert_fsconf *fc,
-    struct fscert_extra *x, size_t *nx, int *verify_peers,
-    struct fscert_err *err);
+    struct fscert_target *t, const struct rflags *rf, int ask,
+    struct fscert_fsconf *fc, struct fscert_extra *x, size_t *nx,
+    int *verify_peers, char *warn, size_t wlen, struct fscert_err *err);
 
 /*
  * Write the files verto reads besides wss.pem (x, from consumers_check)

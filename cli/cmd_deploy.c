@@ -285,6 +285,7 @@ cmd_deploy(int argc, char **argv, struct globals *g)
 	struct fscert_deploy_opts o;
 	struct fscert_deploy_result r;
 	struct fscert_fsconf fc;
+	char warn[1024];
 	struct fscert_target **sel = NULL;
 	struct fscert_config cfg;
 	struct fscert_err e;
@@ -346,12 +347,14 @@ cmd_deploy(int argc, char **argv, struct globals *g)
 		 * written: a directory it does not read is refused.
 		 */
 		memset(&fc, 0, sizeof(fc));
+		warn[0] = '\0';
 		o.extras = extras;
 		o.nextras = 0;
 		o.verify_peers = verify_peers = 0;
-		if (!no_reload && will_change(sel[i], &cfg, &o) &&
-		    consumers_check(g, &cfg, sel[i], &rf, &fc, extras,
-			&o.nextras, &verify_peers, &e) == -1) {
+		if (will_change(sel[i], &cfg, &o) &&
+		    consumers_check(g, &cfg, sel[i], &rf, !no_reload, &fc,
+			extras, &o.nextras, &verify_peers, warn, sizeof(warn),
+			&e) == -1) {
 			warnx("deploy: %s: %s", sel[i]->name, e.msg);
 			rc = 1;
 			if (root != NULL) {
@@ -368,6 +371,8 @@ cmd_deploy(int argc, char **argv, struct globals *g)
 			continue;
 		}
 		o.verify_peers = verify_peers;
+		if (warn[0] != '\0' && !g->json && !g->quiet)
+			warnx("%s", warn);
 		if (fscert_deploy(sel[i], &cfg, &o, &r, &e) == -1) {
 			for (j = 0; r.report != NULL && j < r.report->nfindings;
 			     j++)
@@ -395,9 +400,16 @@ cmd_deploy(int argc, char **argv, struct globals *g)
 			if (warns == NULL)
 				errx(1, "out of memory");
 			notes(sel[i], &r, &o, 0, warns);
+			if (warn[0] != '\0')
+				json_array_append_new(warns, jstr(warn));
 			json_object_set_new(jo, "warnings", warns);
 			json_object_set_new(jo, "consumers",
 			    consumers_json(&fc, &cfg, sel[i], &rf));
+			json_object_set_new(jo, "consumers_from",
+			    json_string(fc.certs_dir_guessed ? "disk"
+				    : fc.have_sofia || fc.have_verto
+				    ? "freeswitch"
+				    : "none"));
 		}
 		/*
 		 * Reload when something changed, or when an earlier run

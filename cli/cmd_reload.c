@@ -52,6 +52,7 @@ cmd_reload(int argc, char **argv, struct globals *g)
 	struct fscert_target **sel = NULL;
 	struct fscert_fsconf *fc;
 	struct fscert_config cfg;
+	char warn[1024];
 	struct fscert_err e;
 	struct tflags f;
 	struct rflags rf;
@@ -105,8 +106,8 @@ cmd_reload(int argc, char **argv, struct globals *g)
 		 * a deploy --no-reload) are written from wss.pem first.
 		 */
 		fscert_err_clear(&e);
-		if (consumers_check(
-			g, &cfg, sel[i], &rf, fc, x, &nx, &vp, &e) == -1 ||
+		if (consumers_check(g, &cfg, sel[i], &rf, 1, fc, x, &nx, &vp,
+			warn, sizeof(warn), &e) == -1 ||
 		    verto_files(g, sel[i], x, nx, &e) == -1) {
 			warnx("reload: %s: %s", sel[i]->name, e.msg);
 			rc = 1;

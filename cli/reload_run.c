@@ -169,31 +169,62 @@ reload_opts_for(struct fscert_config *cfg, struct fscert_target *t,
 
 int
 consumers_check(struct globals *g, struct fscert_config *cfg,
-    struct fscert_target *t, const struct rflags *rf, struct fscert_fsconf *fc,
-    struct fscert_extra *x, size_t *nx, int *verify_peers,
-    struct fscert_err *err)
+    struct fscert_target *t, const struct rflags *rf, int ask,
+    struct fscert_fsconf *fc, struct fscert_extra *x, size_t *nx,
+    int *verify_peers, char *warn, size_t wlen, struct fscert_err *err)
 {
 	struct fscert_reload_opts o;
 	struct fscert_err fe;
-	char host[256];
+	char host[256], notes[256];
 
 	*nx = 0;
 	*verify_peers = 0;
-	if (reload_opts_for(cfg, t, rf, &o, host, sizeof(host)))
+	warn[0] = '\0';
+	if (reload_opts_for(cfg, t, rf, &o, host, sizeof(host)) && ask)
 		warn_default_password(g);
 	fscert_err_clear(&fe);
-	if (fscert_fsconf_fetch(fc, o.esl_host, o.esl_port, o.esl_password,
-		o.esl_timeout_ms, &fe) == -1) {
+	if (ask) {
+		if (fscert_fsconf_fetch(fc, o.esl_host, o.esl_port,
+			o.esl_password, o.esl_timeout_ms, &fe) == 0)
+			return fscert_fsconf_check(fc, t->cert_dir, o.profiles,
+			    o.nprofiles, t->name, x, nx, verify_peers, err);
 		/* The reload reports an unreachable FreeSWITCH. */
 		if (g->verbose)
-			warnx("%s: where FreeSWITCH reads certificates is not "
-			      "known: %s",
+			warnx("%s: FreeSWITCH not asked where it reads: %s",
 			    t->name, fe.msg);
+	}
+	/*
+	 * Not asked: the configuration tree on disk, which may not be what
+	 * FreeSWITCH loaded (FusionPBX serves sofia.conf from its
+	 * database), so what it says is a warning, never a refusal.
+	 */
+	memset(fc, 0, sizeof(*fc));
+	if (t->conf_dir == NULL)
+		return 0;
+	fscert_err_clear(&fe);
+	if (fscert_fsconf_from_tree(
+		fc, t->conf_dir, notes, sizeof(notes), &fe) == -1) {
+		if (g->verbose)
+			warnx("%s: %s not read: %s", t->name, t->conf_dir,
+			    fe.msg);
 		memset(fc, 0, sizeof(*fc));
 		return 0;
 	}
-	return fscert_fsconf_check(fc, t->cert_dir, o.profiles, o.nprofiles,
-	    t->name, x, nx, verify_peers, err);
+	if (notes[0] != '\0' && g->verbose)
+		warnx("%s: %s", t->name, notes);
+	fscert_err_clear(&fe);
+	if (fscert_fsconf_check(fc, t->cert_dir, o.profiles, o.nprofiles,
+		t->name, x, nx, verify_peers, &fe) == -1) {
+		(void)snprintf(warn, wlen,
+		    "warning: %s: by the configuration on disk in %s "
+		    "(FreeSWITCH %s%s%s): %s",
+		    t->name, t->conf_dir, ask ? "not answering" : "not asked",
+		    fc->certs_dir[0] ? "; its certs_dir taken as " : "",
+		    fc->certs_dir, fe.msg);
+		*nx = 0;
+		*verify_peers = 0;
+	}
+	return 0;
 }
 
 json_t *

@@ -214,10 +214,11 @@ on_end(void *ud, const XML_Char *el)
 	p->depth--;
 }
 
-static int
-parse(struct fscert_fsconf *fc, enum which which, const char *xml,
-    struct fscert_err *err)
+int
+fsconf_parse(struct fscert_fsconf *fc, int verto, const char *xml,
+    const char *src, struct fscert_err *err)
 {
+	enum which which = verto ? VERTO : SOFIA;
 	const char *what = which == SOFIA ? "sofia.conf" : "verto.conf";
 	struct px p;
 	XML_Parser x;
@@ -233,17 +234,16 @@ parse(struct fscert_fsconf *fc, enum which which, const char *xml,
 	if (XML_Parse(x, xml, (int)strnlen(xml, INT_MAX), 1) ==
 	    XML_STATUS_ERROR)
 		rc = fscert_err_set(err, FSCERT_EPROTO,
-		    "xml_locate %s: not XML (%s at line %lu)", what,
+		    "%s %s: not XML (%s at line %lu)", src, what,
 		    XML_ErrorString(XML_GetErrorCode(x)),
 		    (unsigned long)XML_GetCurrentLineNumber(x));
 	else if (!p.root_ok)
 		rc = fscert_err_set(err, FSCERT_EPROTO,
-		    "xml_locate %s: no <configuration name=\"%s\">", what,
-		    what);
+		    "%s %s: no <configuration name=\"%s\">", src, what, what);
 	else if (p.full)
 		rc = fscert_err_set(err, FSCERT_EPROTO,
-		    "xml_locate %s: more than %d profiles with certificates",
-		    what, FSCERT_MAX_CONSUMERS);
+		    "%s %s: more than %d profiles with certificates", src, what,
+		    FSCERT_MAX_CONSUMERS);
 	XML_ParserFree(x);
 	if (rc == 0 && which == SOFIA)
 		fc->have_sofia = 1;
@@ -256,14 +256,59 @@ int
 fscert_fsconf_sofia(
     struct fscert_fsconf *fc, const char *xml, struct fscert_err *err)
 {
-	return parse(fc, SOFIA, xml, err);
+	return fsconf_parse(fc, 0, xml, "xml_locate", err);
 }
 
 int
 fscert_fsconf_verto(
     struct fscert_fsconf *fc, const char *xml, struct fscert_err *err)
 {
-	return parse(fc, VERTO, xml, err);
+	return fsconf_parse(fc, 1, xml, "xml_locate", err);
+}
+
+/* modules.conf: is <load module="NAME"/> under <modules>? */
+struct mx {
+	const char *module;
+	int depth, found;
+};
+
+static void XMLCALL
+mod_start(void *ud, const XML_Char *el, const XML_Char **a)
+{
+	struct mx *m = ud;
+	const char *v;
+
+	if (++m->depth == 3 && strcmp(el, "load") == 0 &&
+	    (v = attr(a, "module")) != NULL && strcmp(v, m->module) == 0)
+		m->found = 1;
+}
+
+static void XMLCALL
+mod_end(void *ud, const XML_Char *el)
+{
+	(void)el;
+	((struct mx *)ud)->depth--;
+}
+
+int
+fscert_fsconf_loads(const char *modules_conf, const char *module)
+{
+	struct mx m;
+	XML_Parser x;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	m.module = module;
+	if ((x = XML_ParserCreate(NULL)) == NULL)
+		return -1;
+	XML_SetUserData(x, &m);
+	XML_SetElementHandler(x, mod_start, mod_end);
+	rc = XML_Parse(x, modules_conf, (int)strnlen(modules_conf, INT_MAX),
+		 1) == XML_STATUS_ERROR
+	    ? -1
+	    : m.found;
+	XML_ParserFree(x);
+	return rc;
 }
 
 /* "xml_locate" for name; *body NULL when FreeSWITCH has no such config. */
@@ -516,6 +561,9 @@ fscert_fsconf_check(const struct fscert_fsconf *fc, const char *cert_dir,
 				return -1;
 			continue;
 		}
+		/* certs_dir not known (guessed from a layout that says none). */
+		if (c->dir[0] == '\0')
+			continue;
 		if (!fs_same_dir(c->dir, cert_dir)) {
 			if (strcmp(c->source, "certs_dir") == 0)
 				return fscert_err_set(err, FSCERT_EREFUSED,

@@ -60,6 +60,15 @@ const char *fs_find(const void *buf, size_t len, const char *s);
 /* strdup that sets err on failure. */
 char *fs_strdup(const char *s, struct fscert_err *err);
 
+struct fscert_fsconf;
+
+/*
+ * Read the sofia.conf (verto: verto.conf) configuration xml into fc;
+ * src names where it came from in messages ("xml_locate", a file).
+ */
+int fsconf_parse(struct fscert_fsconf *fc, int verto, const char *xml,
+    const char *src, struct fscert_err *err);
+
 struct addrinfo;
 
 /* Milliseconds on the monotonic clock. */

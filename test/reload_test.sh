@@ -1156,6 +1156,50 @@ EOF
 	want_served A "$TLS" "$WSS"
 	case_end
 
+	case_begin "deploy --no-reload: the configuration tree on disk says where FreeSWITCH reads; a warning, not a refusal"
+	_fc=$W/fs/conf
+	mkdir -p "$_fc/autoload_configs" "$_fc/sip_profiles" || die "mkdir $_fc"
+	cat >"$_fc/freeswitch.xml" <<'EOF'
+<?xml version="1.0"?>
+<document type="freeswitch/xml">
+  <X-PRE-PROCESS cmd="include" data="vars.xml"/>
+  <section name="configuration" description="Various Configuration">
+    <X-PRE-PROCESS cmd="include" data="autoload_configs/*.xml"/>
+  </section>
+</document>
+EOF
+	cat >"$_fc/vars.xml" <<'EOF'
+<include>
+  <X-PRE-PROCESS cmd="set" data="internal_ssl_enable=true"/>
+</include>
+EOF
+	cat >"$_fc/autoload_configs/sofia.conf.xml" <<'EOF'
+<configuration name="sofia.conf" description="sofia Endpoint">
+  <profiles>
+    <X-PRE-PROCESS cmd="include" data="../sip_profiles/*.xml"/>
+  </profiles>
+</configuration>
+EOF
+	cat >"$_fc/sip_profiles/internal.xml" <<'EOF'
+<include>
+  <profile name="internal">
+    <settings>
+      <param name="tls" value="$${internal_ssl_enable}"/>
+      <!-- <param name="tls-cert-dir" value="$${internal_ssl_dir}"/> -->
+    </settings>
+  </profile>
+</include>
+EOF
+	log_mark
+	go v3 fscpw -c "$T/empty.conf" deploy --no-reload --lineage "$LIVE_C" \
+	    --cert-dir "$CERTS" --conf-dir "$_fc" --ca-file "$ROOT" --host "$HOST"
+	want_rc 0
+	want_err "warning: " "by the configuration on disk in $_fc (FreeSWITCH not asked; its certs_dir taken as $W/fs/certs)" \
+	    "profile internal reads $W/fs/certs"
+	want_log_nothing
+	want_dir C
+	case_end
+
 	case_begin "vanilla-like tree: deployed into certs_dir, served, status names the reader"
 	_saved=$CERTS
 	CERTS=$FSDIR
@@ -1202,6 +1246,7 @@ if len(v) != 1 or v[0]['profile'] != 'default-v4' or \
     fail('verto consumer %r' % t['consumers'])
 if t['files_written'] != ['agent.pem', 'wss.pem']:
     fail('files_written %r' % t['files_written'])
+if t['consumers_from'] != 'freeswitch': fail('from %r' % t['consumers_from'])
 EOF
 	    bad "json: $(cat "$W/jc.out")"
 	case_end

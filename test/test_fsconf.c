@@ -429,6 +429,184 @@ extras_written(void **state)
 	assert_int_equal(system(buf), 0);
 }
 
+/* Write text into dir/name, making the directories on the way. */
+static void
+put(const char *dir, const char *name, const char *text)
+{
+	char path[1024], *slash;
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "%s/%s", dir, name);
+	for (slash = strchr(path + 1, '/'); slash != NULL;
+	     slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		(void)mkdir(path, 0755);
+		*slash = '/';
+	}
+	assert_non_null(f = fopen(path, "w"));
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+static const char tree_top[] =
+    "<?xml version=\"1.0\"?>\n"
+    "<document type=\"freeswitch/xml\">\n"
+    "  <X-PRE-PROCESS cmd=\"include\" data=\"vars.xml\"/>\n"
+    "  <section name=\"configuration\" description=\"Configuration\">\n"
+    "    <X-PRE-PROCESS cmd=\"include\" data=\"autoload_configs/*.xml\"/>\n"
+    "  </section>\n"
+    "</document>\n";
+
+static const char tree_vars[] =
+    "<include>\n"
+    "  <X-PRE-PROCESS cmd=\"set\" data=\"internal_ssl_enable=false\"/>\n"
+    "  <!-- FreeSWITCH runs a set even inside an XML comment: -->\n"
+    "  <!-- <X-PRE-PROCESS cmd=\"set\" data=\"internal_ssl_enable=true\"/> -->\n"
+    "  <X-PRE-PROCESS cmd=\"exec-set\" data=\"ext_ip=stun-lookup\"/>\n"
+    "  <X-PRE-PROCESS cmd=\"set\" data=\"ext_dir = $${base_dir}/tls-ext\"/>\n"
+    "</include>\n";
+
+static const char tree_sofia[] =
+    "<configuration name=\"sofia.conf\" description=\"sofia Endpoint\">\n"
+    "  <global_settings><param name=\"log-level\" value=\"0\"/></global_settings>\n"
+    "  <profiles>\n"
+    "    <X-PRE-PROCESS cmd=\"include\" data=\"../sip_profiles/*.xml\"/>\n"
+    "  </profiles>\n"
+    "</configuration>\n";
+
+/* The vanilla internal.xml: tls-cert-dir commented out. */
+static const char tree_internal[] =
+    "<include>\n"
+    "<profile name=\"internal\">\n"
+    "  <settings>\n"
+    "    <param name=\"tls\" value=\"$${internal_ssl_enable}\"/>\n"
+    "    <!-- <param name=\"tls-cert-dir\" value=\"/nowhere\"/> -->\n"
+    "  </settings>\n"
+    "</profile>\n"
+    "</include>\n";
+
+static const char tree_external[] =
+    "<include>\n"
+    "<profile name=\"external\">\n"
+    "  <gateways>\n"
+    "    <X-PRE-PROCESS cmd=\"include\" data=\"external/*.xml\"/>\n"
+    "  </gateways>\n"
+    "  <settings>\n"
+    "    <param name=\"tls\" value=\"true\"/>\n"
+    "    <param name=\"tls-cert-dir\" value=\"$${ext_dir}\"/>\n"
+    "  </settings>\n"
+    "</profile>\n"
+    "</include>\n";
+
+static const char tree_verto[] =
+    "<configuration name=\"verto.conf\" description=\"HTML5 Verto Endpoint\">\n"
+    "  <profiles>\n"
+    "    <profile name=\"default-v4\">\n"
+    "      <param name=\"bind-local\" value=\"$${local_ip_v4}:8082\" secure=\"true\"/>\n"
+    "      <param name=\"secure-combined\" value=\"$${certs_dir}/wss.pem\"/>\n"
+    "      <param name=\"secure-chain\" value=\"$${certs_dir}/wss.pem\"/>\n"
+    "    </profile>\n"
+    "  </profiles>\n"
+    "</configuration>\n";
+
+#define MODULES(verto)                                                  \
+	"<configuration name=\"modules.conf\" description=\"Modules\">\n" \
+	"  <modules>\n    <load module=\"mod_sofia\"/>\n    " verto     \
+	"\n  </modules>\n</configuration>\n"
+
+/*
+ * The configuration tree on disk, preprocessed as FreeSWITCH does: the
+ * vanilla internal profile reads certs_dir (guessed from PREFIX/conf),
+ * the external one its tls-cert-dir from a variable; verto counts only
+ * when modules.conf loads it; exec-set is named as not evaluated.
+ */
+static void
+tree_on_disk(void **state)
+{
+	struct fscert_fsconf fc;
+	struct fscert_err e;
+	char base[] = "fstree.XXXXXX", conf[256], want[1100], notes[256];
+	char cmd[300];
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	(void)snprintf(conf, sizeof(conf), "%s/conf", base);
+	put(conf, "freeswitch.xml", tree_top);
+	put(conf, "vars.xml", tree_vars);
+	put(conf, "autoload_configs/sofia.conf.xml", tree_sofia);
+	put(conf, "autoload_configs/verto.conf.xml", tree_verto);
+	put(conf, "autoload_configs/modules.conf.xml",
+	    MODULES("<!-- <load module=\"mod_verto\"/> -->"));
+	put(conf, "sip_profiles/internal.xml", tree_internal);
+	put(conf, "sip_profiles/external.xml", tree_external);
+
+	fscert_err_clear(&e);
+	if (fscert_fsconf_from_tree(&fc, conf, notes, sizeof(notes), &e) == -1)
+		fail_msg("%s", e.msg);
+	assert_int_equal(fc.certs_dir_guessed, 1);
+	assert_non_null(strstr(fc.certs_dir, "/certs"));
+	assert_int_equal(fc.n, 2);
+	assert_string_equal(fc.c[0].name, "external");
+	assert_non_null(strstr(fc.c[0].dir, "/tls-ext"));
+	assert_string_equal(fc.c[0].source, "tls-cert-dir");
+	assert_string_equal(fc.c[1].name, "internal");
+	assert_int_equal(fc.c[1].tls, 1); /* the set in a comment ran */
+	assert_string_equal(fc.c[1].source, "certs_dir");
+	assert_string_equal(fc.c[1].dir, fc.certs_dir);
+	assert_non_null(strstr(notes, "vars.xml:5: exec"));
+
+	/* mod_verto loaded: its profile, with $${certs_dir} expanded. */
+	put(conf, "autoload_configs/modules.conf.xml",
+	    MODULES("<load module=\"mod_verto\"/>"));
+	if (fscert_fsconf_from_tree(&fc, conf, notes, sizeof(notes), &e) == -1)
+		fail_msg("%s", e.msg);
+	assert_int_equal(fc.n, 3);
+	assert_int_equal(fc.c[2].kind, FSCERT_CONSUMER_VERTO);
+	(void)snprintf(want, sizeof(want), "%s/wss.pem", fc.certs_dir);
+	assert_string_equal(fc.c[2].cert, want);
+	assert_string_equal(fc.c[2].bind[0], ":8082");
+
+	/* No freeswitch.xml: not a configuration tree. */
+	assert_int_equal(fscert_fsconf_from_tree(&fc, base, notes,
+			     sizeof(notes), &e),
+	    -1);
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* An include that leaves the tree is not followed. */
+static void
+tree_include_outside(void **state)
+{
+	struct fscert_fsconf fc;
+	struct fscert_err e;
+	char base[] = "fstree.XXXXXX", conf[256], out[1300], notes[256];
+	char inc[1500], cmd[300], cwd[1024];
+
+	(void)state;
+	assert_non_null(mkdtemp(base));
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	(void)snprintf(conf, sizeof(conf), "%s/etc/freeswitch", base);
+	/* An absolute include, as FreeSWITCH allows. */
+	(void)snprintf(out, sizeof(out), "%s/%s/elsewhere", cwd, base);
+	put(out, "sofia.conf.xml", tree_sofia);
+	(void)snprintf(inc, sizeof(inc),
+	    "<document type=\"freeswitch/xml\">\n"
+	    "<X-PRE-PROCESS cmd=\"include\" data=\"%s/*.xml\"/>\n"
+	    "</document>\n",
+	    out);
+	put(conf, "freeswitch.xml", inc);
+	fscert_err_clear(&e);
+	if (fscert_fsconf_from_tree(&fc, conf, notes, sizeof(notes), &e) == -1)
+		fail_msg("%s", e.msg);
+	assert_int_equal(fc.have_sofia, 0);
+	assert_non_null(strstr(notes, "outside the configuration tree"));
+	/* Debian's layout: /etc/freeswitch -> /etc/freeswitch/tls. */
+	assert_non_null(strstr(fc.certs_dir, "/etc/freeswitch/tls"));
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -441,6 +619,8 @@ main(void)
 		cmocka_unit_test(not_the_configuration),
 		cmocka_unit_test(verto_status),
 		cmocka_unit_test(extras_written),
+		cmocka_unit_test(tree_on_disk),
+		cmocka_unit_test(tree_include_outside),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -55,6 +55,7 @@ struct fscert_consumer {
 
 struct fscert_fsconf {
 	char certs_dir[1024]; /* global_getvar certs_dir */
+	int certs_dir_guessed; /* from the conf dir's layout (on disk) */
 	int have_sofia; /* sofia.conf was found */
 	int have_verto; /* verto.conf was found (mod_verto configured) */
 	struct fscert_consumer c[FSCERT_MAX_CONSUMERS];
@@ -79,6 +80,29 @@ int fscert_fsconf_verto(
  */
 int fscert_fsconf_fetch(struct fscert_fsconf *fc, const char *host, int port,
     const char *password, int timeout_ms, struct fscert_err *err);
+
+/*
+ * The same, from FreeSWITCH's configuration tree on disk (conf_dir, with
+ * freeswitch.xml), for when FreeSWITCH cannot be asked: preprocessed as
+ * FreeSWITCH does (switch_xml.c preprocess(): line by line, $${var}
+ * expanded, set and include; exec, exec-set, env-set and stun-set not
+ * evaluated, includes leaving the tree not followed), verto.conf only
+ * when modules.conf loads mod_verto.  certs_dir, compiled into
+ * FreeSWITCH, is guessed from the layout: PREFIX/conf -> PREFIX/certs,
+ * /etc/freeswitch -> /etc/freeswitch/tls, else unknown ("").  notes
+ * (nlen bytes) gets the first thing not evaluated, as "file:line: what".
+ * What is on disk may not be what is loaded (FusionPBX serves sofia.conf
+ * from its database): the caller warns, never refuses, on this alone.
+ * Returns 0, or -1 with err (no freeswitch.xml, unreadable, not XML).
+ */
+int fscert_fsconf_from_tree(struct fscert_fsconf *fc, const char *conf_dir,
+    char *notes, size_t nlen, struct fscert_err *err);
+
+/*
+ * Does the modules.conf configuration xml load module (<load
+ * module="NAME"/>)?  1 yes, 0 no, -1 not XML.
+ */
+int fscert_fsconf_loads(const char *modules_conf, const char *module);
 
 /* The role of a file fscert writes for verto besides its three. */
 enum fscert_extra_role {
