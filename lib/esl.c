@@ -30,6 +30,8 @@ fscert_esl_msg_free(struct fscert_esl_msg *m)
 {
 	if (m == NULL)
 		return;
+	if (m->body != NULL)
+		OPENSSL_cleanse(m->body, m->content_length);
 	free(m->body);
 	memset(m, 0, sizeof(*m));
 }
@@ -208,9 +210,19 @@ read_reply(
 			    FSCERT_ESL_MAX_BODY + FSCERT_ESL_MAX_HEAD + 8192)
 				return fscert_err_set(err, FSCERT_EPARSE,
 				    "%s: reply too large", e->endpoint);
-			if ((nb = realloc(e->buf, ncap)) == NULL)
+			/*
+			 * Not realloc: replies hold secrets (xml_locate's
+			 * sofia.conf has gateway passwords); the old copy is
+			 * cleansed before it is freed.
+			 */
+			if ((nb = malloc(ncap)) == NULL)
 				return fscert_err_set(
 				    err, FSCERT_ENOMEM, "out of memory");
+			if (e->buf != NULL) {
+				memcpy(nb, e->buf, e->len);
+				OPENSSL_cleanse(e->buf, e->cap);
+				free(e->buf);
+			}
 			e->buf = nb;
 			e->cap = ncap;
 		}
@@ -401,6 +413,8 @@ fscert_esl_close(struct fscert_esl *e)
 		    e->fd, bye, sizeof(bye) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 		(void)close(e->fd);
 	}
+	if (e->buf != NULL)
+		OPENSSL_cleanse(e->buf, e->cap);
 	free(e->buf);
 	free(e);
 }

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include <expat.h>
+#include <openssl/crypto.h>
 
 #include "fscert/esl.h"
 #include "fscert/fsconf.h"
@@ -335,6 +336,16 @@ locate(
 	return 0;
 }
 
+/* Free a reply that may hold passwords (sofia.conf's gateways). */
+static void
+forget(char **body)
+{
+	if (*body != NULL)
+		OPENSSL_cleanse(*body, strlen(*body));
+	free(*body);
+	*body = NULL;
+}
+
 /* Parse body with fn; a parse error names the endpoint e. */
 static int
 parse_from(struct fscert_esl *e, struct fscert_fsconf *fc,
@@ -374,14 +385,13 @@ fscert_fsconf_fetch(struct fscert_fsconf *fc, const char *host, int port,
 	if (locate(e, "sofia.conf", &body, err) == -1 ||
 	    parse_from(e, fc, fscert_fsconf_sofia, body, err) == -1)
 		goto out;
-	free(body);
-	body = NULL;
+	forget(&body);
 	if (locate(e, "verto.conf", &body, err) == -1 ||
 	    parse_from(e, fc, fscert_fsconf_verto, body, err) == -1)
 		goto out;
 	rc = 0;
 out:
-	free(body);
+	forget(&body);
 	fscert_esl_close(e);
 	return rc;
 }

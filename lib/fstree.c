@@ -71,6 +71,7 @@ var_set(struct pp *p, const char *name, const char *val)
 
 			if (s == NULL)
 				goto oom;
+			OPENSSL_cleanse(p->v[i].val, strlen(p->v[i].val));
 			free(p->v[i].val);
 			p->v[i].val = s;
 			return 0;
@@ -329,7 +330,9 @@ preprocess(struct pp *p, const char *cwd, const char *file, int level)
 	}
 	rc = 0;
 out:
+	/* Configuration holds passwords (default_password, the ESL's). */
 	fscert_buf_free(&line);
+	OPENSSL_cleanse(buf, len);
 	free(buf);
 	return rc;
 }
@@ -423,10 +426,13 @@ fscert_fsconf_from_tree(struct fscert_fsconf *fc, const char *conf_dir,
 		goto out;
 	rc = 0;
 out:
+	if (sofia != NULL)
+		OPENSSL_cleanse(sofia, strlen(sofia)); /* gateway passwords */
 	free(sofia);
 	free(verto);
 	free(modules);
 	for (i = 0; i < p.nv; i++) {
+		OPENSSL_cleanse(p.v[i].val, strlen(p.v[i].val));
 		free(p.v[i].name);
 		free(p.v[i].val);
 	}
