@@ -316,6 +316,24 @@ discovery_out() {
 	grep -v -e jsonstatus -e 'verto status' -e global_getvar -e xml_locate
 }
 
+# after_restart CMD...: once fsmock logged a profile restart since the
+# mark (at most 10 s), and a second later, run CMD; for the background.
+after_restart() {
+	_i=0
+	while [ $_i -lt 200 ]; do
+		log_new | grep -q 'profile internal restart' && break
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	sleep 1
+	"$@"
+}
+
+# set_inuse N: fsmock's profile has N calls in use.
+set_inuse() {
+	echo "$1" >"$STATE/inuse"
+}
+
 # want_log_nothing: no command reached fsmock since the mark.
 want_log_nothing() {
 	_n=$(log_new)
@@ -909,16 +927,7 @@ s10never() {
 	echo restart-never-returns >"$STATE/fault"
 	log_mark
 	# The cause goes away while fscert waits for RUNNING.
-	(
-		_i=0
-		while [ $_i -lt 200 ]; do
-			log_new | grep -q 'profile internal restart' && break
-			sleep 0.05
-			_i=$((_i + 1))
-		done
-		sleep 1
-		rm -f "$STATE/fault"
-	) &
+	after_restart rm -f "$STATE/fault" &
 	_bg=$!
 	go dn dep "$LIVE_C" -v --
 	wait "$_bg"
@@ -1045,16 +1054,7 @@ s10rbc() {
 	echo reload-keeps-old >"$STATE/fault"
 	log_mark
 	# A call comes in once the first restart (which hung up all) is done.
-	(
-		_i=0
-		while [ $_i -lt 200 ]; do
-			log_new | grep -q 'profile internal restart' && break
-			sleep 0.05
-			_i=$((_i + 1))
-		done
-		sleep 1
-		echo 2 >"$STATE/inuse"
-	) &
+	after_restart set_inuse 2 &
 	_bg=$!
 	go rc dep "$LIVE_B" -v -- --max-wait 1
 	wait "$_bg"
